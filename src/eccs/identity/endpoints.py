@@ -1,0 +1,123 @@
+"""auth-service HTTP routes: /api/auth/*."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+
+from eccs.identity.errors import InvalidCredentials
+from eccs.identity.schemas import (
+    JwksOut,
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    SessionOut,
+    UserOut,
+    VerifiedOut,
+)
+from eccs.identity.service import AccountService, Identity
+from eccs.platform.db import DbSession
+from eccs.platform.errors import NotAuthenticated
+from eccs.platform.http import errors
+from eccs.platform.security import CurrentUser
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def _accounts(request: Request, session: DbSession) -> AccountService:
+    identity: Identity = request.app.state.identity
+    return AccountService(session, identity)
+
+
+Accounts = Annotated[AccountService, Depends(_accounts)]
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionOut,
+    responses=errors(409, 422),
+    summary="Create an account and sign in",
+)
+async def register(body: RegisterRequest, accounts: Accounts, session: DbSession) -> dict[str, Any]:
+    user = await accounts.register(body.email, body.password, body.name)
+    tokens = await accounts.start_session(user)
+    await session.commit()
+    return tokens
+
+
+@router.post(
+    "/login",
+    response_model=SessionOut,
+    responses=errors(401, 422, 429),
+    summary="Sign in with email and password",
+)
+async def login(
+    body: LoginRequest, request: Request, accounts: Accounts, session: DbSession
+) -> dict[str, Any]:
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = await accounts.login(body.email, body.password, address)
+    except InvalidCredentials:
+        await session.commit()  # the failure must count even though the request fails
+        raise
+    tokens = await accounts.start_session(user)
+    await session.commit()
+    return tokens
+
+
+@router.post(
+    "/refresh",
+    response_model=SessionOut,
+    responses=errors(401, 422),
+    summary="Exchange a refresh token for a new pair (rotation)",
+)
+async def refresh(body: RefreshRequest, accounts: Accounts, session: DbSession) -> dict[str, Any]:
+    try:
+        tokens = await accounts.refresh(body.refresh_token)
+    except NotAuthenticated:
+        await session.commit()  # a detected reuse has revoked the family; keep that
+        raise
+    await session.commit()
+    return tokens
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 422),
+    summary="End the sign-in this refresh token belongs to",
+)
+async def logout(body: RefreshRequest, accounts: Accounts, session: DbSession) -> Response:
+    await accounts.logout(body.refresh_token)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=UserOut, responses=errors(401), summary="The signed-in user")
+async def me(user: CurrentUser, accounts: Accounts) -> Any:
+    found = await accounts.users.by_id(user.id)
+    if found is None:
+        raise NotAuthenticated("The account of this token no longer exists.")
+    return found
+
+
+@router.get(
+    "/verify",
+    response_model=VerifiedOut,
+    responses=errors(401),
+    summary="Check an access token (for the gateway's forward-auth)",
+)
+async def verify(user: CurrentUser, response: Response) -> VerifiedOut:
+    response.headers["X-User-Id"] = str(user.id)
+    response.headers["X-User-Email"] = user.email
+    response.headers["X-User-Role"] = user.role
+    return VerifiedOut(id=user.id, email=user.email, role=user.role)
+
+
+@router.get("/jwks", response_model=JwksOut, summary="Public keys that verify access tokens")
+async def jwks(request: Request, response: Response) -> dict[str, Any]:
+    identity: Identity = request.app.state.identity
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return {"keys": [identity.key.public_jwk]}

@@ -1,0 +1,59 @@
+"""What auth-service takes and answers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, StringConstraints
+
+from eccs.platform.addresses import EmailAddress, HeaderText
+
+DisplayName = Annotated[HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class RegisterRequest(BaseModel):
+    email: EmailAddress
+    password: Annotated[str, StringConstraints(max_length=1000)]
+    name: DisplayName
+
+
+class LoginRequest(BaseModel):
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Literal["user", "admin"]
+
+
+class SessionOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    user: UserOut
+
+
+class VerifiedOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    role: str
+
+
+class Jwk(BaseModel, extra="allow"):
+    kty: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JwksOut(BaseModel):
+    keys: list[Jwk]

@@ -1,0 +1,153 @@
+"""The rules of accounts and sessions: sign-up, sign-in, refresh rotation, sign-out."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eccs.identity.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+)
+from eccs.identity.models import RefreshToken, User
+from eccs.identity.passwords import PasswordHasher, password_problem
+from eccs.identity.repository import LoginFailureRepository, RefreshTokenRepository, UserRepository
+from eccs.identity.settings import IdentitySettings
+from eccs.identity.throttle import LoginThrottle, ThrottleRule
+from eccs.identity.tokens import RefreshSecret, SigningKey, access_claims
+from eccs.platform.errors import FieldProblem, InvalidInput
+from eccs.platform.metrics import LOGINS, REFRESH_REUSE
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the service needs besides a database session, built once per process."""
+
+    settings: IdentitySettings
+    key: SigningKey
+    hasher: PasswordHasher
+
+    def throttle_rules(self) -> tuple[ThrottleRule, ...]:
+        s = self.settings
+        return (
+            ThrottleRule("account", s.login_max_failures_per_account,
+                         timedelta(seconds=s.login_account_window_seconds)),
+            ThrottleRule("address", s.login_max_failures_per_address,
+                         timedelta(seconds=s.login_address_window_seconds)),
+        )
+
+
+def session_payload(user: User, access_token: str, refresh: RefreshSecret, ttl: int) -> dict[str, Any]:
+    """The body of register, login and refresh answers."""
+    return {
+        "access_token": access_token,
+        "refresh_token": str(refresh),
+        "token_type": "bearer",
+        "expires_in": ttl,
+        "user": {"id": str(user.id), "email": user.email, "name": user.name, "role": user.role},
+    }
+
+
+class AccountService:
+    def __init__(self, session: AsyncSession, identity: Identity) -> None:
+        self.identity = identity
+        self.users = UserRepository(session)
+        self.tokens = RefreshTokenRepository(session)
+        self.throttle = LoginThrottle(LoginFailureRepository(session), identity.throttle_rules())
+
+    async def register(self, email: str, password: str, name: str, role: str = "user") -> User:
+        if problem := password_problem(password, email):
+            raise InvalidInput.on("password", problem)
+        if await self.users.by_email(email) is not None:
+            raise EmailTaken(fields=[_taken()])
+        hashed = await self.identity.hasher.hash(password)
+        try:
+            return await self.users.add(User(email=email, name=name, password_hash=hashed, role=role))
+        except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
+            raise EmailTaken(fields=[_taken()]) from exc
+
+    async def login(self, email: str, password: str, client_address: str) -> User:
+        """Check credentials; failures are recorded (the caller commits them before answering)."""
+        now = utcnow()
+        subjects = {"account": email.strip().lower(), "address": client_address}
+        await self.throttle.check(subjects, now)
+        user = await self.users.by_email(email)
+        if not await self.identity.hasher.verify(password, user.password_hash if user else None):
+            await self.throttle.fail(subjects, now)
+            LOGINS.labels("bad_credentials").inc()
+            raise InvalidCredentials()
+        assert user is not None
+        await self.throttle.succeed(subjects["account"], now)
+        LOGINS.labels("success").inc()
+        return user
+
+    async def start_session(self, user: User) -> dict[str, Any]:
+        """A new token family: an access token and the first refresh token."""
+        return await self._issue(user, family_id=uuid.uuid4(), now=utcnow())
+
+    async def refresh(self, presented: str) -> dict[str, Any]:
+        secret = RefreshSecret.parse(presented)
+        row = await self.tokens.lock(secret.id) if secret else None
+        now = utcnow()
+        if secret is None or row is None or not secret.matches(row.secret_hash):
+            raise InvalidRefreshToken()
+        if row.revoked_at is not None or row.expires_at <= now:
+            raise InvalidRefreshToken()
+        if row.rotated_at is not None:
+            return await self._reused(secret, row, now)
+        user = await self.users.by_id(row.user_id)
+        if user is None:
+            raise InvalidRefreshToken()
+        pair = await self._issue(user, family_id=row.family_id, now=now)
+        row.rotated_at = now
+        row.successor = secret.seal(pair)
+        return pair
+
+    async def _reused(self, secret: RefreshSecret, row: RefreshToken, now: datetime) -> dict[str, Any]:
+        """Two tabs refreshing at once get the same pair; a later reuse means theft."""
+        grace = timedelta(seconds=self.identity.settings.refresh_reuse_grace_seconds)
+        assert row.rotated_at is not None
+        if now - row.rotated_at <= grace and row.successor is not None:
+            return secret.open(row.successor)
+        await self.tokens.revoke_family(row.family_id, now)
+        REFRESH_REUSE.inc()
+        raise RefreshTokenReused()
+
+    async def logout(self, presented: str) -> None:
+        secret = RefreshSecret.parse(presented)
+        row = await self.tokens.lock(secret.id) if secret else None
+        if secret is None or row is None or not secret.matches(row.secret_hash):
+            raise InvalidRefreshToken()
+        await self.tokens.revoke_family(row.family_id, utcnow())
+
+    async def _issue(self, user: User, *, family_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+        settings = self.identity.settings
+        ttl = timedelta(seconds=settings.access_token_ttl_seconds)
+        access = self.identity.key.sign(access_claims(user.id, user.email, user.name, user.role, now, ttl))
+        refresh = RefreshSecret.new()
+        await self.tokens.add(
+            RefreshToken(
+                id=refresh.id,
+                family_id=family_id,
+                user_id=user.id,
+                secret_hash=refresh.digest,
+                created_at=now,
+                expires_at=now + timedelta(days=settings.refresh_token_ttl_days),
+            )
+        )
+        return session_payload(user, access, refresh, settings.access_token_ttl_seconds)
+
+
+def _taken() -> FieldProblem:
+    return FieldProblem("email", "is already registered")

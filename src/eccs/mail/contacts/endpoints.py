@@ -1,0 +1,56 @@
+"""email-service HTTP routes: /api/contacts/*."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from eccs.mail.contacts.schemas import ContactIn, ContactOut, ContactPage
+from eccs.mail.contacts.service import ContactService
+from eccs.platform.db import DbSession
+from eccs.platform.http import errors
+from eccs.platform.security import CurrentUser
+
+router = APIRouter(prefix="/api/contacts", tags=["contacts"])
+
+
+@router.post("", status_code=201, response_model=ContactOut, responses=errors(401, 409, 422))
+async def create_contact(body: ContactIn, user: CurrentUser, session: DbSession) -> Any:
+    contact = await ContactService(session).create(user.id, body)
+    await session.commit()
+    return contact
+
+
+@router.get("", response_model=ContactPage, responses=errors(401, 422), summary="List or search contacts")
+async def list_contacts(
+    user: CurrentUser,
+    session: DbSession,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    q: Annotated[str | None, Query(max_length=320, description="Address or name prefix")] = None,
+) -> Any:
+    total, items = await ContactService(session).contacts.page(user.id, q, (page - 1) * page_size, page_size)
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.get("/{contact_id}", response_model=ContactOut, responses=errors(401, 404, 422))
+async def read_contact(contact_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Any:
+    return await ContactService(session).get(user.id, contact_id)
+
+
+@router.put("/{contact_id}", response_model=ContactOut, responses=errors(401, 404, 409, 422))
+async def update_contact(
+    contact_id: uuid.UUID, body: ContactIn, user: CurrentUser, session: DbSession
+) -> Any:
+    contact = await ContactService(session).update(user.id, contact_id, body)
+    await session.commit()
+    return contact
+
+
+@router.delete("/{contact_id}", status_code=204, responses=errors(401, 404, 422))
+async def delete_contact(contact_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Response:
+    await ContactService(session).delete(user.id, contact_id)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,158 @@
+"""All SQL about emails, their recipients, attachments and outbox rows.
+
+The send path uses plain INSERT statements (no ORM unit of work): it is the hottest path we have.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, exists, func, insert, literal_column, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eccs.mail.models import Attachment, Email, OutboxEntry, Recipient
+
+
+class EmailRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(
+        self,
+        email: dict[str, Any],
+        recipients: list[dict[str, Any]],
+        attachments: list[dict[str, Any]],
+        outbox: dict[str, Any],
+    ) -> None:
+        await self.session.execute(insert(Email), [email])
+        await self.session.execute(insert(Recipient), recipients)
+        if attachments:
+            await self.session.execute(insert(Attachment), attachments)
+        await self.session.execute(insert(OutboxEntry), [outbox])
+
+    async def sent_in_window(self, user_id: uuid.UUID, since: datetime) -> tuple[int, datetime | None]:
+        """How many emails a user created since a time, and the oldest of them."""
+        query = select(func.count(), func.min(Email.created_at)).where(
+            Email.user_id == user_id, Email.created_at > since
+        )
+        count, oldest = (await self.session.execute(query)).one()
+        return int(count), oldest
+
+    async def get(self, user_id: uuid.UUID, email_id: uuid.UUID) -> Email | None:
+        query = select(Email).where(Email.id == email_id, Email.user_id == user_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def recipients(self, email_id: uuid.UUID) -> Sequence[Recipient]:
+        query = select(Recipient).where(Recipient.email_id == email_id).order_by(Recipient.position)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def attachments(self, email_id: uuid.UUID) -> Sequence[Row[Any]]:
+        query = (
+            select(Attachment.filename, Attachment.content_type, Attachment.size)
+            .where(Attachment.email_id == email_id)
+            .order_by(Attachment.position)
+        )
+        return (await self.session.execute(query)).all()
+
+    async def change_status(
+        self, user_id: uuid.UUID, email_id: uuid.UUID, allowed: tuple[str, ...], new: str, now: datetime
+    ) -> bool:
+        """Move an email to a new state if it is in one of the allowed states."""
+        query = (
+            update(Email)
+            .where(Email.id == email_id, Email.user_id == user_id, Email.status.in_(allowed))
+            .values(status=new, updated_at=now)
+            .returning(Email.id)
+        )
+        return (await self.session.execute(query)).first() is not None
+
+    async def drop_pending_outbox(self, email_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(OutboxEntry).where(
+                OutboxEntry.email_id == email_id, OutboxEntry.published_at.is_(None)
+            )
+        )
+
+    async def page(
+        self, user_id: uuid.UUID, status: str | None, q: str | None, offset: int, limit: int
+    ) -> tuple[int, Sequence[Row[Any]]]:
+        conditions = [Email.user_id == user_id]
+        if status:
+            conditions.append(Email.status == status)
+        if q:
+            conditions.append(_matches(q))
+        total = (await self.session.execute(select(func.count()).where(*conditions).select_from(Email))).scalar_one()
+        to_addresses = (
+            select(func.coalesce(func.array_agg(literal_column("address")), literal_column("'{}'")))
+            .select_from(Recipient)
+            .where(Recipient.email_id == Email.id, Recipient.kind == "to")
+            .scalar_subquery()
+        )
+        recipient_count = (
+            select(func.count()).select_from(Recipient).where(Recipient.email_id == Email.id)
+        ).scalar_subquery()
+        query = (
+            select(
+                Email.id, Email.subject, Email.status, Email.attempts, Email.created_at,
+                Email.scheduled_at, Email.sent_at,
+                to_addresses.label("to"), recipient_count.label("recipients"),
+            )
+            .where(*conditions)
+            .order_by(Email.created_at.desc(), Email.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return int(total), (await self.session.execute(query)).all()
+
+    async def count_by_status(self, user_id: uuid.UUID) -> dict[str, int]:
+        query = select(Email.status, func.count()).where(Email.user_id == user_id).group_by(Email.status)
+        return {status: int(count) for status, count in (await self.session.execute(query)).all()}
+
+    async def series(
+        self, user_id: uuid.UUID, unit: str, since: datetime, until: datetime
+    ) -> Sequence[Row[Any]]:
+        """Sent and failed counts per UTC hour or day, zero-filled, from `since` to `until`."""
+        # A sent email counts when it was sent; a failed one when it failed (its last update).
+        finished_at = func.coalesce(Email.sent_at, Email.updated_at)
+        bucket = func.date_trunc(unit, finished_at, "UTC")
+        step = f"1 {unit}"
+        grid = select(
+            func.generate_series(
+                func.date_trunc(unit, since, "UTC"), func.date_trunc(unit, until, "UTC"),
+                literal_column(f"interval '{step}'"),
+            ).label("start")
+        ).subquery()
+        counts = (
+            select(
+                bucket.label("start"),
+                func.count().filter(Email.status == "sent").label("sent"),
+                func.count().filter(Email.status == "failed").label("failed"),
+            )
+            .where(Email.user_id == user_id, Email.status.in_(("sent", "failed")),
+                   finished_at >= func.date_trunc(unit, since, "UTC"))
+            .group_by(bucket)
+            .subquery()
+        )
+        query = (
+            select(grid.c.start, func.coalesce(counts.c.sent, 0), func.coalesce(counts.c.failed, 0))
+            .select_from(grid.outerjoin(counts, counts.c.start == grid.c.start))
+            .order_by(grid.c.start)
+        )
+        return (await self.session.execute(query)).all()
+
+    async def sent_since(self, user_id: uuid.UUID, since: datetime) -> int:
+        query = select(func.count()).where(
+            Email.user_id == user_id, Email.status == "sent", Email.sent_at >= since
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+
+def _matches(q: str) -> Any:
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    in_recipients = exists().where(
+        and_(Recipient.email_id == Email.id, Recipient.address.ilike(pattern))
+    )
+    return or_(Email.subject.ilike(pattern), in_recipients)

@@ -1,0 +1,162 @@
+"""What the email API takes and answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from eccs.platform.addresses import EmailAddress, HeaderText
+
+EmailStatus = Literal["scheduled", "queued", "sending", "retrying", "sent", "failed", "cancelled"]
+RecipientStatus = Literal["pending", "accepted", "refused", "abandoned"]
+
+
+def _as_list(value: object) -> object:
+    # The seed's clients send a single address as a plain string.
+    return [value] if isinstance(value, str) else value
+
+
+AddressList = Annotated[list[EmailAddress], BeforeValidator(_as_list)]
+MimeType = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$", max_length=255)
+]
+
+
+class AttachmentIn(BaseModel):
+    filename: Annotated[HeaderText, StringConstraints(min_length=1, max_length=255)]
+    content_type: MimeType = "application/octet-stream"
+    content_base64: str = Field(description="The file's bytes, base64-encoded.")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _decodable(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("is not valid base64") from exc
+        return value
+
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64)
+
+
+class SendRequest(BaseModel):
+    """An email to send; `body`, `templateId` and `templateData` are accepted for older clients."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    to: AddressList = Field(min_length=1)
+    cc: AddressList = []
+    bcc: AddressList = []
+    subject: Annotated[HeaderText, StringConstraints(max_length=998)] | None = None
+    text: str | None = Field(default=None, validation_alias=AliasChoices("text", "body"))
+    html: str | None = None
+    template_id: uuid.UUID | None = Field(
+        default=None, validation_alias=AliasChoices("template_id", "templateId")
+    )
+    template_data: dict[str, Any] = Field(
+        default_factory=dict, validation_alias=AliasChoices("template_data", "templateData")
+    )
+    scheduled_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    attachments: list[AttachmentIn] = Field(default=[], max_length=50)
+
+
+class Accepted(BaseModel):
+    id: uuid.UUID
+    status: EmailStatus
+    created_at: datetime
+    scheduled_at: datetime | None
+    expires_at: datetime | None
+    recipients: int
+
+
+class RecipientOut(BaseModel):
+    address: str
+    kind: Literal["to", "cc", "bcc"]
+    status: RecipientStatus
+    attempts: int
+    smtp_code: int | None
+    smtp_reply: str | None
+    updated_at: datetime | None
+
+
+class AttachmentOut(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+
+
+class TimelineEntry(BaseModel):
+    attempt: int
+    recipient: str | None = None
+    outcome: str
+    at: datetime
+    smtp_code: int | None = None
+    smtp_reply: str | None = None
+
+
+class EmailSummary(BaseModel):
+    id: uuid.UUID
+    subject: str
+    status: EmailStatus
+    to: list[str]
+    recipients: int
+    attempts: int
+    created_at: datetime
+    scheduled_at: datetime | None
+    sent_at: datetime | None
+
+
+class EmailOut(BaseModel):
+    id: uuid.UUID
+    subject: str
+    status: EmailStatus
+    text: str | None
+    html: str | None
+    template_id: uuid.UUID | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    scheduled_at: datetime | None
+    expires_at: datetime | None
+    sent_at: datetime | None
+    recipients: list[RecipientOut]
+    attachments: list[AttachmentOut]
+    timeline: list[TimelineEntry]
+
+
+class EmailPage(BaseModel):
+    items: list[EmailSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class SeriesPoint(BaseModel):
+    start: datetime
+    sent: int
+    failed: int
+
+
+class EmailStats(BaseModel):
+    by_status: dict[EmailStatus, int]
+    total: int
+    sent_today: int
+    hourly: list[SeriesPoint] = Field(description="The last 24 hours, one point per UTC hour.")
+    daily: list[SeriesPoint] = Field(description="The last 30 days, one point per UTC day.")

@@ -1,0 +1,241 @@
+"""Accepting, reading and cancelling emails."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eccs.contracts.messages import EmailRequestedV1
+from eccs.contracts.topics import ATTEMPT_HEADER, EMAIL_REQUESTED
+from eccs.mail.emails.repository import EmailRepository
+from eccs.mail.emails.schemas import SendRequest
+from eccs.mail.errors import EmailNotFound, QuotaExceeded, WrongEmailState
+from eccs.mail.models import Email
+from eccs.mail.settings import MailSettings
+from eccs.mail.templates.rendering import Rendered, render_parts
+from eccs.mail.templates.repository import TemplateRepository
+from eccs.platform.addresses import check_header_safe
+from eccs.platform.errors import FieldProblem, InvalidInput
+from eccs.platform.metrics import EMAILS_ACCEPTED
+from eccs.platform.security import Principal
+
+QUOTA_WINDOW = timedelta(hours=1)
+CANCELLABLE = ("scheduled",)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Recipients after de-duplication, each with its kind, in the order given."""
+
+    recipients: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, request: SendRequest) -> Envelope:
+        seen: set[str] = set()
+        recipients = []
+        for kind, addresses in (("to", request.to), ("cc", request.cc), ("bcc", request.bcc)):
+            for address in addresses:
+                if address.lower() not in seen:
+                    seen.add(address.lower())
+                    recipients.append((kind, address))
+        return cls(recipients)
+
+
+class EmailService:
+    def __init__(self, session: AsyncSession, settings: MailSettings) -> None:
+        self.settings = settings
+        self.emails = EmailRepository(session)
+        self.templates = TemplateRepository(session)
+
+    async def accept(self, user: Principal, request: SendRequest) -> dict[str, Any]:
+        """Validate, render and store an email with its outbox row; nothing is sent here."""
+        now = utcnow()
+        envelope = Envelope.of(request)
+        self._check_recipient_count(envelope)
+        content = await self._content(user, request)
+        await self._check_quota(user, now)
+        email_id = uuid.uuid4()
+        due = max(request.scheduled_at or now, now)
+        status = "scheduled" if due > now else "queued"
+        self._check_expiry(request, due)
+        await self.emails.insert(
+            _email_row(email_id, user, content, request, status, now),
+            [_recipient_row(email_id, i, kind, addr) for i, (kind, addr) in enumerate(envelope.recipients)],
+            [_attachment_row(email_id, i, a.filename, a.content_type, a.content())
+             for i, a in enumerate(request.attachments)],
+            _outbox_row(email_id, "scheduled" if status == "scheduled" else "new", due, now),
+        )
+        EMAILS_ACCEPTED.labels(str(status == "scheduled").lower()).inc()
+        return {
+            "id": str(email_id),
+            "status": status,
+            "created_at": now.isoformat(),
+            "scheduled_at": request.scheduled_at.isoformat() if request.scheduled_at else None,
+            "expires_at": request.expires_at.isoformat() if request.expires_at else None,
+            "recipients": len(envelope.recipients),
+        }
+
+    def _check_recipient_count(self, envelope: Envelope) -> None:
+        limit = self.settings.max_recipients_per_email
+        if len(envelope.recipients) > limit:
+            raise InvalidInput.on("to", f"at most {limit} recipients (to, cc and bcc together)")
+
+    def _check_expiry(self, request: SendRequest, due: datetime) -> None:
+        if request.expires_at is not None and request.expires_at <= due:
+            raise InvalidInput.on("expires_at", "must be later than now and than scheduled_at")
+
+    async def _check_quota(self, user: Principal, now: datetime) -> None:
+        count, oldest = await self.emails.sent_in_window(user.id, now - QUOTA_WINDOW)
+        if count >= self.settings.send_quota_per_hour and oldest is not None:
+            wait = (oldest + QUOTA_WINDOW - now).total_seconds()
+            raise QuotaExceeded(
+                f"The quota of {self.settings.send_quota_per_hour} emails per hour is used up.",
+                retry_after=math.ceil(wait),
+            )
+
+    async def _content(self, user: Principal, request: SendRequest) -> Rendered:
+        if request.template_id is None:
+            if request.subject is None or not request.subject.strip():
+                raise InvalidInput.on("subject", "is required unless template_id is given")
+            if request.text is None and request.html is None:
+                raise InvalidInput.on("text", "give text, html or template_id")
+            return Rendered(request.subject, request.text, request.html)
+        template = await self.templates.get(user.id, request.template_id)
+        if template is None:
+            raise InvalidInput.on("template_id", "no such template")
+        rendered = render_parts(
+            request.subject or template.subject,
+            request.text if request.text is not None else template.text,
+            request.html if request.html is not None else template.html,
+            request.template_data,
+            prefix="",
+        )
+        try:
+            check_header_safe(rendered.subject)
+        except ValueError as exc:
+            raise InvalidInput.on("subject", f"after rendering, {exc}") from exc
+        return rendered
+
+    async def read(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
+        email = await self._owned(user, email_id)
+        recipients = await self.emails.recipients(email.id)
+        attachments = await self.emails.attachments(email.id)
+        return {
+            **{c: getattr(email, c) for c in (
+                "id", "subject", "status", "template_id", "attempts", "last_error", "created_at",
+                "updated_at", "scheduled_at", "expires_at", "sent_at")},
+            "text": email.text_body,
+            "html": email.html_body,
+            "recipients": recipients,
+            "attachments": [a._asdict() for a in attachments],
+            "timeline": [],
+        }
+
+    async def cancel(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
+        now = utcnow()
+        if not await self.emails.change_status(user.id, email_id, CANCELLABLE, "cancelled", now):
+            email = await self._owned(user, email_id)
+            raise WrongEmailState(
+                f"Only scheduled emails can be cancelled; this one is {email.status}.",
+                fields=[FieldProblem("status", email.status)],
+            )
+        await self.emails.drop_pending_outbox(email_id)
+        return await self.read(user, email_id)
+
+    async def _owned(self, user: Principal, email_id: uuid.UUID) -> Email:
+        email = await self.emails.get(user.id, email_id)
+        if email is None:
+            raise EmailNotFound()
+        return email
+
+
+def _email_row(
+    email_id: uuid.UUID, user: Principal, content: Rendered, request: SendRequest, status: str,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": email_id,
+        "user_id": user.id,
+        "sender_name": user.name or user.email,
+        "sender_email": user.email,
+        "subject": content.subject,
+        "text_body": content.text,
+        "html_body": content.html,
+        "template_id": request.template_id,
+        "status": status,
+        "scheduled_at": request.scheduled_at,
+        "expires_at": request.expires_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _recipient_row(email_id: uuid.UUID, position: int, kind: str, address: str) -> dict[str, Any]:
+    return {"email_id": email_id, "position": position, "kind": kind, "address": address}
+
+
+def _attachment_row(
+    email_id: uuid.UUID, position: int, filename: str, content_type: str, content: bytes
+) -> dict[str, Any]:
+    return {
+        "email_id": email_id,
+        "position": position,
+        "filename": filename,
+        "content_type": content_type,
+        "size": len(content),
+        "content": content,
+    }
+
+
+def _outbox_row(email_id: uuid.UUID, reason: str, due: datetime, now: datetime) -> dict[str, Any]:
+    message = EmailRequestedV1(email_id=email_id, reason=reason, requested_at=now)  # type: ignore[arg-type]
+    return {
+        "email_id": email_id,
+        "topic": EMAIL_REQUESTED,
+        "key": str(email_id),
+        "payload": message.model_dump(mode="json"),
+        "headers": {ATTEMPT_HEADER: "1"},
+        "available_at": due,
+    }
+
+
+class EmailQueries:
+    """Lists and statistics over one user's emails."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.emails = EmailRepository(session)
+
+    async def page(
+        self, user: Principal, status: str | None, q: str | None, page: int, page_size: int
+    ) -> dict[str, Any]:
+        total, rows = await self.emails.page(user.id, status, q, (page - 1) * page_size, page_size)
+        return {"items": [row._asdict() for row in rows], "total": total, "page": page,
+                "page_size": page_size}
+
+    async def stats(self, user: Principal) -> dict[str, Any]:
+        now = utcnow()
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        by_status = await self.emails.count_by_status(user.id)
+        hourly = await self.emails.series(user.id, "hour", now - timedelta(hours=23), now)
+        daily = await self.emails.series(user.id, "day", now - timedelta(days=29), now)
+        return {
+            "by_status": by_status,
+            "total": sum(by_status.values()),
+            "sent_today": await self.emails.sent_since(user.id, today),
+            "hourly": [_point(row) for row in hourly],
+            "daily": [_point(row) for row in daily],
+        }
+
+
+def _point(row: Any) -> dict[str, Any]:
+    start, sent, failed = row
+    return {"start": start, "sent": int(sent), "failed": int(failed)}

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from eccs.platform.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+
+
+class EmailNotFound(NotFound):
+    code = "email_not_found"
+    default_message = "No such email."
+
+
+class WrongEmailState(Conflict):
+    code = "wrong_state"
+
+
+class QuotaExceeded(TooManyRequests):
+    code = "send_quota_exceeded"
+    default_message = "The hourly send quota is used up."
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+    default_message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})
+
+
+class IdempotencyMismatch(InvalidInput):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was used with a different request body."

@@ -1,0 +1,80 @@
+"""email-service HTTP routes: /api/templates/*."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from eccs.mail.templates.schemas import (
+    PreviewData,
+    PreviewOut,
+    PreviewRequest,
+    TemplateIn,
+    TemplateOut,
+    TemplatePage,
+)
+from eccs.mail.templates.service import TemplateService, preview
+from eccs.platform.db import DbSession
+from eccs.platform.http import errors
+from eccs.platform.security import CurrentUser
+
+router = APIRouter(prefix="/api/templates", tags=["templates"])
+
+
+@router.post("", status_code=201, response_model=TemplateOut, responses=errors(401, 409, 422))
+async def create_template(body: TemplateIn, user: CurrentUser, session: DbSession) -> Any:
+    template = await TemplateService(session).create(user.id, body)
+    await session.commit()
+    return template
+
+
+@router.get("", response_model=TemplatePage, responses=errors(401, 422))
+async def list_templates(
+    user: CurrentUser,
+    session: DbSession,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    q: Annotated[str | None, Query(max_length=200, description="Name prefix")] = None,
+) -> Any:
+    total, items = await TemplateService(session).templates.page(user.id, q, (page - 1) * page_size, page_size)
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.post("/preview", response_model=PreviewOut, responses=errors(401, 422), summary="Render unsaved content")
+async def preview_unsaved(body: PreviewRequest, user: CurrentUser) -> Any:
+    return preview(body.subject, body.text, body.html, body.data)
+
+
+@router.get("/{template_id}", response_model=TemplateOut, responses=errors(401, 404, 422))
+async def read_template(template_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Any:
+    return await TemplateService(session).get(user.id, template_id)
+
+
+@router.put("/{template_id}", response_model=TemplateOut, responses=errors(401, 404, 409, 422))
+async def update_template(
+    template_id: uuid.UUID, body: TemplateIn, user: CurrentUser, session: DbSession
+) -> Any:
+    template = await TemplateService(session).update(user.id, template_id, body)
+    await session.commit()
+    return template
+
+
+@router.delete("/{template_id}", status_code=204, responses=errors(401, 404, 422))
+async def delete_template(template_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Response:
+    await TemplateService(session).delete(user.id, template_id)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{template_id}/preview",
+    response_model=PreviewOut,
+    responses=errors(401, 404, 422),
+    summary="Render a saved template",
+)
+async def preview_saved(
+    template_id: uuid.UUID, body: PreviewData, user: CurrentUser, session: DbSession
+) -> Any:
+    return await TemplateService(session).preview_saved(user.id, template_id, body.data)

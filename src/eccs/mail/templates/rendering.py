@@ -1,0 +1,91 @@
+"""Rendering templates with Mustache (pystache): logic-less, so a template can run no code.
+
+Every variable a template names must be given (`missing_tags="strict"`); all missing names are
+reported at once. Values are HTML-escaped in HTML bodies and left as they are elsewhere. Partials
+are switched off: a template can never read a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pystache
+from inscriptis import get_text
+from pystache.common import PystacheError, TemplateNotFoundError
+from pystache.context import KeyNotFoundError
+from pystache.parser import ParsingError
+
+from eccs.platform.errors import FieldProblem, InvalidInput
+
+# Stand-in for a missing value while looking for further missing names.
+_PROBE = "\x00"
+_MAX_MISSING = 50
+
+_escaping = pystache.Renderer(missing_tags="strict", partials={})
+_verbatim = pystache.Renderer(missing_tags="strict", partials={}, escape=lambda value: value)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str | None
+    html: str | None
+
+
+def render_parts(
+    subject: str, text: str | None, html: str | None, data: Mapping[str, Any], *, prefix: str
+) -> Rendered:
+    """Render a subject and bodies; missing variables and broken templates are 422s."""
+    missing: list[str] = []
+    out_subject = _render(subject, data, escape=False, missing=missing, field=f"{prefix}subject")
+    out_text = _render(text, data, escape=False, missing=missing, field=f"{prefix}text")
+    out_html = _render(html, data, escape=True, missing=missing, field=f"{prefix}html")
+    if missing:
+        raise InvalidInput(
+            "Template variables are missing: " + ", ".join(sorted(set(missing))),
+            fields=[FieldProblem(f"template_data.{name}", "is required by the template")
+                    for name in sorted(set(missing))],
+        )
+    assert out_subject is not None
+    if out_text is None and out_html is not None:
+        out_text = text_from_html(out_html)
+    return Rendered(out_subject, out_text, out_html)
+
+
+def _render(
+    source: str | None, data: Mapping[str, Any], *, escape: bool, missing: list[str], field: str
+) -> str | None:
+    if source is None:
+        return None
+    renderer = _escaping if escape else _verbatim
+    context: dict[str, Any] = dict(data)
+    for _ in range(_MAX_MISSING):
+        try:
+            return str(renderer.render(source, context))
+        except KeyNotFoundError as exc:
+            missing.append(exc.key)
+            if exc.key.split(".")[0] in context:  # a dotted name that cannot be filled in
+                return None
+            context[exc.key.split(".")[0]] = _PROBE
+        except (ParsingError, TemplateNotFoundError, PystacheError) as exc:
+            raise InvalidInput.on(field, f"is not a valid template: {exc}") from exc
+    return None
+
+
+def text_from_html(html: str) -> str:
+    """A readable plain-text alternative for mail clients that do not show HTML."""
+    return get_text(html).strip()
+
+
+def check_syntax(source: str | None, field: str) -> None:
+    """Refuse a template that cannot be parsed, naming the field, before it is saved."""
+    if source is None:
+        return
+    try:
+        pystache.parse(source)
+    except (ParsingError, PystacheError) as exc:
+        raise InvalidInput.on(field, f"is not a valid template: {exc}") from exc
+    if "{{>" in source:
+        raise InvalidInput.on(field, "partials ({{> name}}) are not supported")

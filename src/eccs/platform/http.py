@@ -1,0 +1,327 @@
+"""The HTTP shell every service shares: error rendering, request ids, logs, metrics, body limits,
+`/health`, `/ready`, `/metrics` and an OpenAPI document that lists the error responses."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
+from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = structlog.get_logger("eccs.http")
+
+ReadyCheck = Callable[[], Awaitable[object]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldError] = []
+
+
+class ErrorBody(BaseModel):
+    """The one error shape every ECCS endpoint answers with."""
+
+    error: ErrorDetail
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the error statuses a route can answer."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+_DESCRIPTIONS = {
+    401: "Missing, invalid or expired credentials",
+    403: "Not allowed for this role",
+    404: "Not found (or not yours)",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Invalid input; `fields` names each problem",
+    429: "Over a limit; see Retry-After",
+    503: "A dependency is unavailable",
+}
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+def error_response(
+    status: int, code: str, message: str, fields: Iterable[FieldProblem] = (), headers=None
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "fields": [{"field": f.field, "message": f.message} for f in fields],
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def field_path(location: Iterable[int | str]) -> str:
+    """Turn a validation location like ("body", "to", 0) into the client's name, "to[0]"."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not str(part).startswith("function-") and not str(part).startswith("tagged-union"):
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def _validation_problem(error: Mapping[str, Any]) -> FieldProblem:
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return FieldProblem(field_path(error.get("loc", ())), message)
+
+
+async def _on_app_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.code, exc.message, exc.fields, exc.headers)
+
+
+async def _on_validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [_validation_problem(e) for e in exc.errors()]
+    summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
+    return error_response(422, "validation_error", summary or "Invalid input.", problems)
+
+
+async def _on_http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    headers = getattr(exc, "headers", None)
+    return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled_error", error=repr(exc))
+    return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+# --- middleware ---------------------------------------------------------------------------------
+
+
+class BodyLimit:
+    """Answer 413 for bodies over the limit, whether or not they declare a Content-Length."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                return await self._refuse(scope, receive, send)
+            return await self.app(scope, receive, send)
+        body = await self._read_bounded(receive)
+        if body is None:
+            return await self._refuse(scope, receive, send)
+        await self.app(scope, _replay(body), send)
+
+    async def _read_bounded(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+        response = error_response(error.status_code, error.code, error.message)
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # like a client that stays connected: nothing more
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class Observe:
+    """Request id in and out, one log line per request, and the HTTP metrics by route template."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = scope["method"]
+        HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+        HTTP_LATENCY.labels(self.service, method, route).observe(seconds)
+        if route not in ("/health", "/metrics"):
+            log.info("request", method=method, route=route, status=status, ms=round(seconds * 1e3, 2))
+
+
+# --- the application ----------------------------------------------------------------------------
+
+
+def create_app(
+    *,
+    service: str,
+    title: str,
+    lifespan: Lifespan,
+    ready_checks: Mapping[str, ReadyCheck],
+    max_request_bytes: int,
+    trusted_proxies: list[str],
+    description: str = "",
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
+    app.add_middleware(Observe, service=service)
+    _add_proxy_headers(app, trusted_proxies)
+    _add_operational_routes(app, ready_checks)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _add_proxy_headers(app: FastAPI, trusted_proxies: list[str]) -> None:
+    # X-Forwarded-For is believed only from the gateway's addresses; otherwise the client address
+    # is the TCP peer. uvicorn's middleware picks the nearest untrusted hop.
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    if trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+def _add_operational_routes(app: FastAPI, checks: Mapping[str, ReadyCheck]) -> None:
+    @app.get("/health", tags=["operations"], summary="The process is alive")
+    async def health() -> Health:
+        return Health(status="ok")
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="The service can do its work",
+        responses={503: {"model": Readiness, "description": "A dependency is down"}},
+        response_model=Readiness,
+    )
+    async def ready() -> Response:
+        results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
+        states = dict(zip(checks, results, strict=True))
+        ok = all(state == "ok" for state in states.values())
+        body = Readiness(status="ready" if ok else "not_ready", checks=states)
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _run_check(check: ReadyCheck) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout=2.0)
+    except Exception as exc:  # a readiness probe reports every failure rather than raising it
+        return f"error: {type(exc).__name__}: {exc}"[:300]
+    return "ok"
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document, with FastAPI's own 422 shape replaced by ours."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            invalid = operation.get("responses", {}).get("422")
+            if invalid is not None:
+                invalid["content"] = {"application/json": {"schema": error_ref}}
+                invalid["description"] = _DESCRIPTIONS[422]
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for name, sub in ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
+        components.setdefault(name, sub)
+    components["ErrorBody"].pop("$defs", None)
+    app.openapi_schema = schema
+    return schema
+
+
+async def noop_lifespan(_: FastAPI) -> AsyncIterator[None]:  # pragma: no cover - for tests
+    yield

@@ -1,0 +1,146 @@
+"""Access-token verification, shared by every service.
+
+Tokens are signed by auth-service with an asymmetric key; everyone else holds only the public
+half, fetched from `/api/auth/jwks` on first use and cached. Only the algorithm of the key that
+matches the token's `kid` is accepted, which rules out `alg: none` and HS256-with-the-public-key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+from uuid import UUID
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from eccs.platform.errors import AppError, Forbidden, NotAuthenticated
+
+ISSUER = "eccs-auth"
+AUDIENCE = "eccs"
+# A token whose kid we do not know triggers a JWKS refetch at most this often (key rotation).
+JWKS_REFRESH_SECONDS = 30.0
+
+
+class AuthUnavailable(AppError):
+    status_code = 503
+    code = "auth_unavailable"
+    default_message = "Tokens cannot be checked right now; try again shortly."
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: UUID
+    email: str
+    role: str
+    name: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class TokenVerifier(Protocol):
+    async def verify(self, token: str) -> Principal: ...
+
+
+def decode_with(keys: jwt.PyJWKSet, token: str) -> Principal:
+    """Check the signature and claims of an access token against a key set."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = keys[kid]
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key=key.key,
+            algorithms=[key.algorithm_name],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        )
+        return Principal(
+            id=UUID(claims["sub"]),
+            email=claims["email"],
+            role=claims["role"],
+            name=claims.get("name", ""),
+        )
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise NotAuthenticated("The access token is invalid or expired.") from exc
+
+
+class JwksVerifier:
+    """Verifies tokens with the public keys published by auth-service."""
+
+    def __init__(self, auth_service_url: str, client: httpx.AsyncClient | None = None) -> None:
+        self._url = auth_service_url.rstrip("/") + "/api/auth/jwks"
+        self._client = client or httpx.AsyncClient(timeout=5.0)
+        self._keys: jwt.PyJWKSet | None = None
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def verify(self, token: str) -> Principal:
+        keys = await self._key_set(self._kid_of(token))
+        return decode_with(keys, token)
+
+    @staticmethod
+    def _kid_of(token: str) -> str | None:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise NotAuthenticated("The access token is malformed.") from exc
+        return kid if isinstance(kid, str) else None
+
+    async def _key_set(self, kid: str | None) -> jwt.PyJWKSet:
+        if self._keys is not None and (kid is None or self._has(kid) or not self._may_refetch()):
+            return self._keys
+        async with self._lock:
+            if self._keys is None or (kid is not None and not self._has(kid) and self._may_refetch()):
+                self._keys = await self._fetch()
+                self._fetched_at = time.monotonic()
+        return self._keys
+
+    def _has(self, kid: str) -> bool:
+        assert self._keys is not None
+        return any(key.key_id == kid for key in self._keys.keys)
+
+    def _may_refetch(self) -> bool:
+        return time.monotonic() - self._fetched_at > JWKS_REFRESH_SECONDS
+
+    async def _fetch(self) -> jwt.PyJWKSet:
+        try:
+            response = await self._client.get(self._url)
+            response.raise_for_status()
+            return jwt.PyJWKSet.from_dict(response.json())
+        except (httpx.HTTPError, jwt.PyJWTError, ValueError) as exc:
+            raise AuthUnavailable(f"Could not fetch signing keys from {self._url}.") from exc
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /api/auth/login.")
+
+
+async def _current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(credentials.credentials)
+
+
+CurrentUser = Annotated[Principal, Depends(_current_user)]
+
+
+async def _current_admin(user: CurrentUser) -> Principal:
+    if not user.is_admin:
+        raise Forbidden("This needs the admin role.")
+    return user
+
+
+CurrentAdmin = Annotated[Principal, Depends(_current_admin)]

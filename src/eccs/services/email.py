@@ -1,0 +1,48 @@
+"""Composition root of email-service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from eccs.mail.contacts.endpoints import router as contacts
+from eccs.mail.emails.endpoints import router as emails
+from eccs.mail.settings import MailSettings
+from eccs.mail.templates.endpoints import router as templates
+from eccs.platform import db
+from eccs.platform.http import create_app
+from eccs.platform.security import JwksVerifier
+from eccs.platform.settings import DatabaseSettings, HttpSettings, TokenVerifierSettings, load
+
+
+def build(environ: Mapping[str, str] | None = None) -> FastAPI:
+    database = load(DatabaseSettings, environ)
+    http = load(HttpSettings, environ)
+    mail = load(MailSettings, environ)
+    auth = load(TokenVerifierSettings, environ)
+    engine = db.create_engine(database, application_name="eccs-email")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        verifier = JwksVerifier(auth.auth_service_url)
+        app.state.sessions = db.session_factory(engine)
+        app.state.mail_settings = mail
+        app.state.token_verifier = verifier
+        yield
+        await verifier.aclose()
+        await engine.dispose()
+
+    app = create_app(
+        service="email",
+        title="ECCS email-service",
+        description="Send emails, follow their delivery, and manage templates and contacts.",
+        lifespan=lifespan,
+        ready_checks={"postgresql": lambda: db.ping(engine)},
+        max_request_bytes=http.max_request_bytes,
+        trusted_proxies=http.trusted_proxies,
+    )
+    for router in (emails, templates, contacts):
+        app.include_router(router)
+    return app
