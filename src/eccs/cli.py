@@ -102,7 +102,9 @@ def user_create(
     password: Annotated[
         str | None, typer.Option(help="Password (prompted for when omitted).")
     ] = None,
-    admin: Annotated[bool, typer.Option("--admin", help="Give the account the admin role.")] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Give the account the admin role.")
+    ] = False,
 ) -> None:
     """Create a user account."""
     from eccs.identity.admin import create_user

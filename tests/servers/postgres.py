@@ -77,13 +77,25 @@ def running(work_dir: Path) -> Iterator[PostgresServer]:
         f"-p {port} -k {work_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     )
-    run("pg_ctl", "-D", str(data_dir), "-l", str(work_dir / "server.log"), "-o", options, "-w", "start")
+    run(
+        "pg_ctl",
+        "-D",
+        str(data_dir),
+        "-l",
+        str(work_dir / "server.log"),
+        "-o",
+        options,
+        "-w",
+        "start",
+    )
     try:
         _wait(port)
         yield PostgresServer(port=port, data_dir=data_dir)
     finally:
         subprocess.run(
-            _as_server_user([str(binaries / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"]),
+            _as_server_user(
+                [str(binaries / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"]
+            ),
             capture_output=True,
             check=False,
         )

@@ -25,7 +25,9 @@ async def create_user(
         raise ValueError(f"{email!r} {exc}") from exc
     settings = load(IdentitySettings)
     # Creating an account signs no token, so any key will do here.
-    identity = Identity(settings, SigningKey(generate_ed25519_pem()), PasswordHasher(settings.bcrypt_rounds))
+    identity = Identity(
+        settings, SigningKey(generate_ed25519_pem()), PasswordHasher(settings.bcrypt_rounds)
+    )
     engine = db.create_engine(database, application_name="eccs-cli")
     try:
         async with db.session_factory(engine)() as session:

@@ -57,7 +57,9 @@ class LoginFailureRepository:
         self.session.add(LoginFailure(scope=scope, subject=subject, at=now))
         await self.session.flush()
 
-    async def window(self, scope: str, subject: str, since: datetime) -> tuple[int, datetime | None]:
+    async def window(
+        self, scope: str, subject: str, since: datetime
+    ) -> tuple[int, datetime | None]:
         """How many failures since a time, and the oldest of them."""
         query = select(func.count(), func.min(LoginFailure.at)).where(
             LoginFailure.scope == scope, LoginFailure.subject == subject, LoginFailure.at > since

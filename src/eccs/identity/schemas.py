@@ -9,7 +9,9 @@ from pydantic import BaseModel, StringConstraints
 
 from eccs.platform.addresses import EmailAddress, HeaderText
 
-DisplayName = Annotated[HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+DisplayName = Annotated[
+    HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 
 
 class RegisterRequest(BaseModel):
@@ -37,7 +39,7 @@ class UserOut(BaseModel):
 class SessionOut(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int
     user: UserOut
 

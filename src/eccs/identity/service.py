@@ -41,14 +41,22 @@ class Identity:
     def throttle_rules(self) -> tuple[ThrottleRule, ...]:
         s = self.settings
         return (
-            ThrottleRule("account", s.login_max_failures_per_account,
-                         timedelta(seconds=s.login_account_window_seconds)),
-            ThrottleRule("address", s.login_max_failures_per_address,
-                         timedelta(seconds=s.login_address_window_seconds)),
+            ThrottleRule(
+                "account",
+                s.login_max_failures_per_account,
+                timedelta(seconds=s.login_account_window_seconds),
+            ),
+            ThrottleRule(
+                "address",
+                s.login_max_failures_per_address,
+                timedelta(seconds=s.login_address_window_seconds),
+            ),
         )
 
 
-def session_payload(user: User, access_token: str, refresh: RefreshSecret, ttl: int) -> dict[str, Any]:
+def session_payload(
+    user: User, access_token: str, refresh: RefreshSecret, ttl: int
+) -> dict[str, Any]:
     """The body of register, login and refresh answers."""
     return {
         "access_token": access_token,
@@ -73,7 +81,9 @@ class AccountService:
             raise EmailTaken(fields=[_taken()])
         hashed = await self.identity.hasher.hash(password)
         try:
-            return await self.users.add(User(email=email, name=name, password_hash=hashed, role=role))
+            return await self.users.add(
+                User(email=email, name=name, password_hash=hashed, role=role)
+            )
         except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
             raise EmailTaken(fields=[_taken()]) from exc
 
@@ -114,7 +124,9 @@ class AccountService:
         row.successor = secret.seal(pair)
         return pair
 
-    async def _reused(self, secret: RefreshSecret, row: RefreshToken, now: datetime) -> dict[str, Any]:
+    async def _reused(
+        self, secret: RefreshSecret, row: RefreshToken, now: datetime
+    ) -> dict[str, Any]:
         """Two tabs refreshing at once get the same pair; a later reuse means theft."""
         grace = timedelta(seconds=self.identity.settings.refresh_reuse_grace_seconds)
         assert row.rotated_at is not None
@@ -134,7 +146,9 @@ class AccountService:
     async def _issue(self, user: User, *, family_id: uuid.UUID, now: datetime) -> dict[str, Any]:
         settings = self.identity.settings
         ttl = timedelta(seconds=settings.access_token_ttl_seconds)
-        access = self.identity.key.sign(access_claims(user.id, user.email, user.name, user.role, now, ttl))
+        access = self.identity.key.sign(
+            access_claims(user.id, user.email, user.name, user.role, now, ttl)
+        )
         refresh = RefreshSecret.new()
         await self.tokens.add(
             RefreshToken(

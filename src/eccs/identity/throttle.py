@@ -26,7 +26,9 @@ class LoginThrottle:
     async def check(self, subjects: dict[str, str], now: datetime) -> None:
         """Raise 429 when any subject (account, address) is over its rule's limit."""
         for rule in self.rules:
-            count, oldest = await self.failures.window(rule.scope, subjects[rule.scope], now - rule.window)
+            count, oldest = await self.failures.window(
+                rule.scope, subjects[rule.scope], now - rule.window
+            )
             if count >= rule.limit and oldest is not None:
                 wait = (oldest + rule.window - now).total_seconds()
                 raise LoginThrottled(retry_after=math.ceil(wait))

@@ -58,7 +58,9 @@ class IdempotencyStore:
             await self.session.flush()
             return None
         if row.request_hash != fingerprint:
-            raise IdempotencyMismatch(fields=[FieldProblem("Idempotency-Key", "was used with another body")])
+            raise IdempotencyMismatch(
+                fields=[FieldProblem("Idempotency-Key", "was used with another body")]
+            )
         return StoredResponse(row.response_status, row.response_body)
 
     async def record(

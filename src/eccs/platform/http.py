@@ -67,7 +67,11 @@ _DESCRIPTIONS = {
 
 
 def error_response(
-    status: int, code: str, message: str, fields: Iterable[FieldProblem] = (), headers=None
+    status: int,
+    code: str,
+    message: str,
+    fields: Iterable[FieldProblem] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = {
         "error": {
@@ -219,7 +223,9 @@ class Observe:
         HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
         HTTP_LATENCY.labels(self.service, method, route).observe(seconds)
         if route not in ("/health", "/metrics"):
-            log.info("request", method=method, route=route, status=status, ms=round(seconds * 1e3, 2))
+            log.info(
+                "request", method=method, route=route, status=status, ms=round(seconds * 1e3, 2)
+            )
 
 
 # --- the application ----------------------------------------------------------------------------
@@ -315,8 +321,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
-    components.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}"))
-    for name, sub in ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
+    components.setdefault(
+        "ErrorBody", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    for name, sub in (
+        ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        .get("$defs", {})
+        .items()
+    ):
         components.setdefault(name, sub)
     components["ErrorBody"].pop("$defs", None)
     app.openapi_schema = schema

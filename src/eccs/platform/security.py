@@ -51,8 +51,7 @@ class TokenVerifier(Protocol):
 def decode_with(keys: jwt.PyJWKSet, token: str) -> Principal:
     """Check the signature and claims of an access token against a key set."""
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        key = keys[kid]
+        key = keys[str(jwt.get_unverified_header(token).get("kid"))]
         claims: dict[str, Any] = jwt.decode(
             token,
             key=key.key,
@@ -97,7 +96,9 @@ class JwksVerifier:
         if self._keys is not None and (kid is None or self._has(kid) or not self._may_refetch()):
             return self._keys
         async with self._lock:
-            if self._keys is None or (kid is not None and not self._has(kid) and self._may_refetch()):
+            if self._keys is None or (
+                kid is not None and not self._has(kid) and self._may_refetch()
+            ):
                 self._keys = await self._fetch()
                 self._fetched_at = time.monotonic()
         return self._keys

@@ -30,7 +30,9 @@ def _read_secret_file(variable: str, path: str) -> str:
     try:
         return Path(path).read_text().strip()
     except OSError as exc:
-        raise ConfigError(f"{variable}_FILE points to {path!r}, which cannot be read: {exc}") from exc
+        raise ConfigError(
+            f"{variable}_FILE points to {path!r}, which cannot be read: {exc}"
+        ) from exc
 
 
 class Fragment(BaseSettings):

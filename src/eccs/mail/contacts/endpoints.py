@@ -23,7 +23,9 @@ async def create_contact(body: ContactIn, user: CurrentUser, session: DbSession)
     return contact
 
 
-@router.get("", response_model=ContactPage, responses=errors(401, 422), summary="List or search contacts")
+@router.get(
+    "", response_model=ContactPage, responses=errors(401, 422), summary="List or search contacts"
+)
 async def list_contacts(
     user: CurrentUser,
     session: DbSession,
@@ -31,7 +33,9 @@ async def list_contacts(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     q: Annotated[str | None, Query(max_length=320, description="Address or name prefix")] = None,
 ) -> Any:
-    total, items = await ContactService(session).contacts.page(user.id, q, (page - 1) * page_size, page_size)
+    total, items = await ContactService(session).contacts.page(
+        user.id, q, (page - 1) * page_size, page_size
+    )
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 

@@ -41,6 +41,14 @@ class ContactRepository:
                     func.lower(Contact.name).startswith(lowered, autoescape=True),
                 )
             )
-        total = await self.session.scalar(select(func.count()).select_from(Contact).where(*conditions))
-        query = select(Contact).where(*conditions).order_by(func.lower(Contact.email)).offset(offset).limit(limit)
+        total = await self.session.scalar(
+            select(func.count()).select_from(Contact).where(*conditions)
+        )
+        query = (
+            select(Contact)
+            .where(*conditions)
+            .order_by(func.lower(Contact.email))
+            .offset(offset)
+            .limit(limit)
+        )
         return int(total or 0), (await self.session.execute(query)).scalars().all()

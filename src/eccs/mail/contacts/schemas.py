@@ -11,7 +11,9 @@ from eccs.platform.addresses import EmailAddress, HeaderText
 
 class ContactIn(BaseModel):
     email: EmailAddress
-    name: Annotated[HeaderText, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    name: Annotated[HeaderText, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
+        None
+    )
 
 
 class ContactOut(BaseModel):

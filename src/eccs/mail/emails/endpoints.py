@@ -9,7 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from eccs.mail.emails.schemas import Accepted, EmailOut, EmailPage, EmailStats, EmailStatus, SendRequest
+from eccs.mail.emails.schemas import (
+    Accepted,
+    EmailOut,
+    EmailPage,
+    EmailStats,
+    EmailStatus,
+    SendRequest,
+)
 from eccs.mail.emails.service import EmailQueries, EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
 from eccs.mail.settings import MailSettings
@@ -65,30 +72,42 @@ async def send(
         await session.rollback()
         return JSONResponse(stored.body, stored.status, headers={"Idempotent-Replayed": "true"})
     accepted = await service.accept(user, body)
-    await keys.record(user.id, SEND_ENDPOINT, idempotency_key, fingerprint, StoredResponse(202, accepted), now)
+    await keys.record(
+        user.id, SEND_ENDPOINT, idempotency_key, fingerprint, StoredResponse(202, accepted), now
+    )
     await session.commit()
     return JSONResponse(accepted, status_code=202)
 
 
-@router.get("", response_model=EmailPage, responses=errors(401, 422), summary="Your emails, newest first")
+@router.get(
+    "", response_model=EmailPage, responses=errors(401, 422), summary="Your emails, newest first"
+)
 async def list_emails(
     user: CurrentUser,
     session: DbSession,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     status: Annotated[EmailStatus | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Search subject and recipients")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search subject and recipients")
+    ] = None,
 ) -> Any:
     return await EmailQueries(session).page(user, status, q or None, page, page_size)
 
 
-@router.get("/stats", response_model=EmailStats, responses=errors(401), summary="Counts and series (UTC)")
+@router.get(
+    "/stats", response_model=EmailStats, responses=errors(401), summary="Counts and series (UTC)"
+)
 async def stats(user: CurrentUser, session: DbSession) -> Any:
     return await EmailQueries(session).stats(user)
 
 
-@router.get("/{email_id}", response_model=EmailOut, responses=errors(401, 404, 422), summary="One email")
-async def read(email_id: uuid.UUID, user: CurrentUser, session: DbSession, settings: Settings) -> Any:
+@router.get(
+    "/{email_id}", response_model=EmailOut, responses=errors(401, 404, 422), summary="One email"
+)
+async def read(
+    email_id: uuid.UUID, user: CurrentUser, session: DbSession, settings: Settings
+) -> Any:
     return await EmailService(session, settings).read(user, email_id)
 
 
@@ -98,7 +117,9 @@ async def read(email_id: uuid.UUID, user: CurrentUser, session: DbSession, setti
     responses=errors(401, 404, 409, 422),
     summary="Cancel a scheduled email",
 )
-async def cancel(email_id: uuid.UUID, user: CurrentUser, session: DbSession, settings: Settings) -> Any:
+async def cancel(
+    email_id: uuid.UUID, user: CurrentUser, session: DbSession, settings: Settings
+) -> Any:
     result = await EmailService(session, settings).cancel(user, email_id)
     await session.commit()
     return result

@@ -33,7 +33,9 @@ class EmailRepository:
             await self.session.execute(insert(Attachment), attachments)
         await self.session.execute(insert(OutboxEntry), [outbox])
 
-    async def sent_in_window(self, user_id: uuid.UUID, since: datetime) -> tuple[int, datetime | None]:
+    async def sent_in_window(
+        self, user_id: uuid.UUID, since: datetime
+    ) -> tuple[int, datetime | None]:
         """How many emails a user created since a time, and the oldest of them."""
         query = select(func.count(), func.min(Email.created_at)).where(
             Email.user_id == user_id, Email.created_at > since
@@ -49,7 +51,7 @@ class EmailRepository:
         query = select(Recipient).where(Recipient.email_id == email_id).order_by(Recipient.position)
         return (await self.session.execute(query)).scalars().all()
 
-    async def attachments(self, email_id: uuid.UUID) -> Sequence[Row[Any]]:
+    async def attachments(self, email_id: uuid.UUID) -> Sequence[Row[str, str, int]]:
         query = (
             select(Attachment.filename, Attachment.content_type, Attachment.size)
             .where(Attachment.email_id == email_id)
@@ -58,7 +60,12 @@ class EmailRepository:
         return (await self.session.execute(query)).all()
 
     async def change_status(
-        self, user_id: uuid.UUID, email_id: uuid.UUID, allowed: tuple[str, ...], new: str, now: datetime
+        self,
+        user_id: uuid.UUID,
+        email_id: uuid.UUID,
+        allowed: tuple[str, ...],
+        new: str,
+        now: datetime,
     ) -> bool:
         """Move an email to a new state if it is in one of the allowed states."""
         query = (
@@ -84,7 +91,9 @@ class EmailRepository:
             conditions.append(Email.status == status)
         if q:
             conditions.append(_matches(q))
-        total = (await self.session.execute(select(func.count()).where(*conditions).select_from(Email))).scalar_one()
+        total = (
+            await self.session.execute(select(func.count()).where(*conditions).select_from(Email))
+        ).scalar_one()
         to_addresses = (
             select(func.coalesce(func.array_agg(literal_column("address")), literal_column("'{}'")))
             .select_from(Recipient)
@@ -96,9 +105,15 @@ class EmailRepository:
         ).scalar_subquery()
         query = (
             select(
-                Email.id, Email.subject, Email.status, Email.attempts, Email.created_at,
-                Email.scheduled_at, Email.sent_at,
-                to_addresses.label("to"), recipient_count.label("recipients"),
+                Email.id,
+                Email.subject,
+                Email.status,
+                Email.attempts,
+                Email.created_at,
+                Email.scheduled_at,
+                Email.sent_at,
+                to_addresses.label("to"),
+                recipient_count.label("recipients"),
             )
             .where(*conditions)
             .order_by(Email.created_at.desc(), Email.id.desc())
@@ -108,12 +123,16 @@ class EmailRepository:
         return int(total), (await self.session.execute(query)).all()
 
     async def count_by_status(self, user_id: uuid.UUID) -> dict[str, int]:
-        query = select(Email.status, func.count()).where(Email.user_id == user_id).group_by(Email.status)
+        query = (
+            select(Email.status, func.count())
+            .where(Email.user_id == user_id)
+            .group_by(Email.status)
+        )
         return {status: int(count) for status, count in (await self.session.execute(query)).all()}
 
     async def series(
         self, user_id: uuid.UUID, unit: str, since: datetime, until: datetime
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Row[Any, Any, Any]]:
         """Sent and failed counts per UTC hour or day, zero-filled, from `since` to `until`."""
         # A sent email counts when it was sent; a failed one when it failed (its last update).
         finished_at = func.coalesce(Email.sent_at, Email.updated_at)
@@ -121,7 +140,8 @@ class EmailRepository:
         step = f"1 {unit}"
         grid = select(
             func.generate_series(
-                func.date_trunc(unit, since, "UTC"), func.date_trunc(unit, until, "UTC"),
+                func.date_trunc(unit, since, "UTC"),
+                func.date_trunc(unit, until, "UTC"),
                 literal_column(f"interval '{step}'"),
             ).label("start")
         ).subquery()
@@ -131,8 +151,11 @@ class EmailRepository:
                 func.count().filter(Email.status == "sent").label("sent"),
                 func.count().filter(Email.status == "failed").label("failed"),
             )
-            .where(Email.user_id == user_id, Email.status.in_(("sent", "failed")),
-                   finished_at >= func.date_trunc(unit, since, "UTC"))
+            .where(
+                Email.user_id == user_id,
+                Email.status.in_(("sent", "failed")),
+                finished_at >= func.date_trunc(unit, since, "UTC"),
+            )
             .group_by(bucket)
             .subquery()
         )

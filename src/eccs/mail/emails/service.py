@@ -69,9 +69,14 @@ class EmailService:
         self._check_expiry(request, due)
         await self.emails.insert(
             _email_row(email_id, user, content, request, status, now),
-            [_recipient_row(email_id, i, kind, addr) for i, (kind, addr) in enumerate(envelope.recipients)],
-            [_attachment_row(email_id, i, a.filename, a.content_type, a.content())
-             for i, a in enumerate(request.attachments)],
+            [
+                _recipient_row(email_id, i, kind, addr)
+                for i, (kind, addr) in enumerate(envelope.recipients)
+            ],
+            [
+                _attachment_row(email_id, i, a.filename, a.content_type, a.content())
+                for i, a in enumerate(request.attachments)
+            ],
             _outbox_row(email_id, "scheduled" if status == "scheduled" else "new", due, now),
         )
         EMAILS_ACCEPTED.labels(str(status == "scheduled").lower()).inc()
@@ -130,9 +135,22 @@ class EmailService:
         recipients = await self.emails.recipients(email.id)
         attachments = await self.emails.attachments(email.id)
         return {
-            **{c: getattr(email, c) for c in (
-                "id", "subject", "status", "template_id", "attempts", "last_error", "created_at",
-                "updated_at", "scheduled_at", "expires_at", "sent_at")},
+            **{
+                c: getattr(email, c)
+                for c in (
+                    "id",
+                    "subject",
+                    "status",
+                    "template_id",
+                    "attempts",
+                    "last_error",
+                    "created_at",
+                    "updated_at",
+                    "scheduled_at",
+                    "expires_at",
+                    "sent_at",
+                )
+            },
             "text": email.text_body,
             "html": email.html_body,
             "recipients": recipients,
@@ -159,7 +177,11 @@ class EmailService:
 
 
 def _email_row(
-    email_id: uuid.UUID, user: Principal, content: Rendered, request: SendRequest, status: str,
+    email_id: uuid.UUID,
+    user: Principal,
+    content: Rendered,
+    request: SendRequest,
+    status: str,
     now: datetime,
 ) -> dict[str, Any]:
     return {
@@ -197,7 +219,7 @@ def _attachment_row(
 
 
 def _outbox_row(email_id: uuid.UUID, reason: str, due: datetime, now: datetime) -> dict[str, Any]:
-    message = EmailRequestedV1(email_id=email_id, reason=reason, requested_at=now)  # type: ignore[arg-type]
+    message = EmailRequestedV1(email_id=email_id, reason=reason, requested_at=now)
     return {
         "email_id": email_id,
         "topic": EMAIL_REQUESTED,
@@ -218,8 +240,12 @@ class EmailQueries:
         self, user: Principal, status: str | None, q: str | None, page: int, page_size: int
     ) -> dict[str, Any]:
         total, rows = await self.emails.page(user.id, status, q, (page - 1) * page_size, page_size)
-        return {"items": [row._asdict() for row in rows], "total": total, "page": page,
-                "page_size": page_size}
+        return {
+            "items": [row._asdict() for row in rows],
+            "total": total,
+            "page": page,
+            "page_size": page_size,
+        }
 
     async def stats(self, user: Principal) -> dict[str, Any]:
         now = utcnow()

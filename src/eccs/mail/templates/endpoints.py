@@ -38,11 +38,18 @@ async def list_templates(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     q: Annotated[str | None, Query(max_length=200, description="Name prefix")] = None,
 ) -> Any:
-    total, items = await TemplateService(session).templates.page(user.id, q, (page - 1) * page_size, page_size)
+    total, items = await TemplateService(session).templates.page(
+        user.id, q, (page - 1) * page_size, page_size
+    )
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
-@router.post("/preview", response_model=PreviewOut, responses=errors(401, 422), summary="Render unsaved content")
+@router.post(
+    "/preview",
+    response_model=PreviewOut,
+    responses=errors(401, 422),
+    summary="Render unsaved content",
+)
 async def preview_unsaved(body: PreviewRequest, user: CurrentUser) -> Any:
     return preview(body.subject, body.text, body.html, body.data)
 
@@ -62,7 +69,9 @@ async def update_template(
 
 
 @router.delete("/{template_id}", status_code=204, responses=errors(401, 404, 422))
-async def delete_template(template_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Response:
+async def delete_template(
+    template_id: uuid.UUID, user: CurrentUser, session: DbSession
+) -> Response:
     await TemplateService(session).delete(user.id, template_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -45,8 +45,10 @@ def render_parts(
     if missing:
         raise InvalidInput(
             "Template variables are missing: " + ", ".join(sorted(set(missing))),
-            fields=[FieldProblem(f"template_data.{name}", "is required by the template")
-                    for name in sorted(set(missing))],
+            fields=[
+                FieldProblem(f"template_data.{name}", "is required by the template")
+                for name in sorted(set(missing))
+            ],
         )
     assert out_subject is not None
     if out_text is None and out_html is not None:
@@ -76,7 +78,8 @@ def _render(
 
 def text_from_html(html: str) -> str:
     """A readable plain-text alternative for mail clients that do not show HTML."""
-    return get_text(html).strip()
+    text: str = get_text(html)
+    return text.strip()
 
 
 def check_syntax(source: str | None, field: str) -> None:

@@ -34,6 +34,14 @@ class TemplateRepository:
         conditions = [Template.user_id == user_id]
         if q:
             conditions.append(func.lower(Template.name).startswith(q.lower(), autoescape=True))
-        total = await self.session.scalar(select(func.count()).select_from(Template).where(*conditions))
-        query = select(Template).where(*conditions).order_by(func.lower(Template.name)).offset(offset).limit(limit)
+        total = await self.session.scalar(
+            select(func.count()).select_from(Template).where(*conditions)
+        )
+        query = (
+            select(Template)
+            .where(*conditions)
+            .order_by(func.lower(Template.name))
+            .offset(offset)
+            .limit(limit)
+        )
         return int(total or 0), (await self.session.execute(query)).scalars().all()

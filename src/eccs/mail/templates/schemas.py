@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from eccs.platform.addresses import HeaderText
 
-TemplateName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TemplateName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
 Subject = Annotated[HeaderText, StringConstraints(min_length=1, max_length=998)]
 
 

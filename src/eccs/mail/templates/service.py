@@ -41,7 +41,9 @@ class TemplateService:
         template = Template(user_id=user_id, **data.model_dump())
         return await self._save(template, lambda: self.templates.add(template))
 
-    async def update(self, user_id: uuid.UUID, template_id: uuid.UUID, data: TemplateIn) -> Template:
+    async def update(
+        self, user_id: uuid.UUID, template_id: uuid.UUID, data: TemplateIn
+    ) -> Template:
         _check(data)
         template = await self.get(user_id, template_id)
         for field, value in data.model_dump().items():

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the servers the test suite starts as local processes (see tests/servers/).
+# Debian packages are installed when missing; everything else is fetched and cached per version
+# under ~/.cache/eccs by the scripts in scripts/servers/.
+set -euo pipefail
+
+need_packages=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_packages+=(postgresql-15)
+command -v runuser >/dev/null || need_packages+=(util-linux)
+
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "The tests need these Debian packages: ${need_packages[*]}." >&2
+    echo "Install them with: sudo apt-get install -y ${need_packages[*]}" >&2
+    exit 1
+  fi
+  echo "Installing ${need_packages[*]} (Debian packages)…"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+fi
+# Debian's package starts a cluster of its own; the tests start their own servers instead.
+if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
+  pg_ctlcluster 15 main stop 2>/dev/null || true
+fi
+echo "Test servers: PostgreSQL 15 ready to start."

@@ -1,0 +1,3 @@
+from eccs.cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""Test harness: a real PostgreSQL, migrated once, and the real services as subprocesses.
+
+Where a server cannot be had, a test skips with the reason on a developer's machine and fails in
+CI (CI=true), so a missing server never passes unnoticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from eccs.identity.tokens import generate_ed25519_pem
+from eccs.platform import migrations
+from tests.servers import postgres
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TABLES = (
+    "users, refresh_tokens, login_failures, emails, email_recipients, email_attachments, "
+    "outbox, templates, contacts, idempotency_keys"
+)
+# The gateway's address as the services see it: X-Forwarded-For is believed only from here.
+PROXY_ADDRESS = "127.0.0.2"
+
+
+def unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"required test server missing in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def work_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="eccs-tests-"))
+    path.chmod(0o755)  # the database server runs as another user and must reach its directory
+    yield path
+
+
+@pytest.fixture(scope="session")
+def postgres_server(work_dir: Path) -> Iterator[postgres.PostgresServer]:
+    if reason := postgres.available():
+        unavailable(reason)
+    with postgres.running(work_dir) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+
+    def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async def run() -> list[asyncpg.Record]:
+            connection = await asyncpg.connect(self.url)
+            try:
+                return list(await connection.fetch(sql, *args))
+            finally:
+                await connection.close()
+
+        return asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def database(postgres_server: postgres.PostgresServer) -> Database:
+    Database(postgres_server.url()).query("CREATE DATABASE eccs")
+    url = postgres_server.url("eccs")
+    migrations.upgrade(url.replace("postgresql://", "postgresql+asyncpg://"))
+    return Database(url)
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "database" in request.fixturenames:
+        request.getfixturevalue("database").query(f"TRUNCATE {TABLES} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def jwt_key_file(work_dir: Path) -> Path:
+    path = work_dir / "jwt.pem"
+    path.write_text(generate_ed25519_pem())
+    return path
+
+
+TEST_LIMITS = {
+    "SEND_QUOTA_PER_HOUR": "25",
+    "MAX_RECIPIENTS_PER_EMAIL": "10",
+    "MAX_REQUEST_BYTES": str(256 * 1024),
+}
+
+
+@dataclass
+class Service:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_service(name: str, env: dict[str, str], work_dir: Path) -> Service:
+    port = postgres.free_port()
+    log = work_dir / f"{name}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eccs", "serve", name, "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    service = Service(name, f"http://127.0.0.1:{port}", process, log)
+    wait_ready(service)
+    return service
+
+
+def wait_ready(service: Service, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited:\n{service.log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{service.url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"{service.name} was not ready in {timeout}s:\n{service.log.read_text()[-3000:]}"
+    )
+
+
+@pytest.fixture(scope="session")
+def service_env(database: Database, jwt_key_file: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "JWT_PRIVATE_KEY_FILE": str(jwt_key_file),
+        "BCRYPT_ROUNDS": "4",
+        "LOG_LEVEL": "warning",
+        "TRUSTED_PROXIES": PROXY_ADDRESS,
+        **TEST_LIMITS,
+    }
+
+
+@pytest.fixture(scope="session")
+def services(service_env: dict[str, str], work_dir: Path) -> Iterator[dict[str, Service]]:
+    auth = start_service("auth", service_env, work_dir)
+    email = start_service("email", {**service_env, "AUTH_SERVICE_URL": auth.url}, work_dir)
+    yield {"auth": auth, "email": email}
+    for service in (email, auth):
+        service.process.terminate()
+        service.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def auth_url(services: dict[str, Service]) -> str:
+    return services["auth"].url
+
+
+@pytest.fixture(scope="session")
+def email_url(services: dict[str, Service]) -> str:
+    return services["email"].url
