@@ -116,6 +116,11 @@ async def _on_validation_error(_: Request, exc: Exception) -> Response:
 
 async def _on_http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (bad UTF-8, not JSON): that is invalid
+        # input like any other, so it gets the one validation status and names the body.
+        problem = FieldProblem("body", str(exc.detail))
+        return error_response(422, "invalid_body", str(exc.detail), [problem])
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     headers = getattr(exc, "headers", None)
     return error_response(exc.status_code, code, str(exc.detail), headers=headers)
