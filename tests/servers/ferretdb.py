@@ -22,7 +22,7 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,16 +54,23 @@ class FerretServer:
             raise RuntimeError("FerretDB is already running")
         with open(self.log_file, "ab") as log:
             self._proc = subprocess.Popen(
-                [str(self.binary), f"-listen-addr=127.0.0.1:{self.port}",
-                 f"-postgresql-url={self.postgres_url}"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent())
+                [
+                    str(self.binary),
+                    f"-listen-addr=127.0.0.1:{self.port}",
+                    f"-postgresql-url={self.postgres_url}",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(),
+            )
         _LIVE.add(self)
         start = time.monotonic()
         refused_since = None
         while time.monotonic() - start < timeout:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"FerretDB exited with {self._proc.returncode}\n{self.log_tail()}")
+                code = self._proc.returncode
+                raise RuntimeError(f"FerretDB exited with {code}\n{self.log_tail()}")
             # FerretDB's ping also asks PostgreSQL, so a wrong URL fails here, not in the test.
             answer = _ping(self.port)
             if answer:
@@ -74,9 +81,11 @@ class FerretServer:
                     break
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"FerretDB not ready after {time.monotonic() - start:.0f}s (is PostgreSQL "
-                           f"reachable at {self.postgres_url}, and does the database exist?)\n"
-                           f"{self.log_tail()}")
+        raise RuntimeError(
+            f"FerretDB not ready after {time.monotonic() - start:.0f}s (is PostgreSQL "
+            f"reachable at {self.postgres_url}, and does the database exist?)\n"
+            f"{self.log_tail()}"
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         if self._proc is None:
@@ -96,7 +105,8 @@ class FerretServer:
             text = self.log_file.read_text(errors="replace")
         except OSError:
             return "(no log)"
-        return f"--- last {lines} lines of {self.log_file} ---\n" + "\n".join(text.splitlines()[-lines:])
+        tail = "\n".join(text.splitlines()[-lines:])
+        return f"--- last {lines} lines of {self.log_file} ---\n{tail}"
 
 
 @contextlib.contextmanager
@@ -129,17 +139,23 @@ def _cached_binary() -> bool:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def _ping(port: int) -> bool | None:
     """Send {ping: 1, $db: "admin"} as an OP_MSG: True when the reply says ok: 1.0, False
     on any other reply, None when nothing answers yet."""
-    elements = (b"\x10ping\x00" + struct.pack("<i", 1)
-                + b"\x02$db\x00" + struct.pack("<i", 6) + b"admin\x00")
+    elements = (
+        b"\x10ping\x00"
+        + struct.pack("<i", 1)
+        + b"\x02$db\x00"
+        + struct.pack("<i", 6)
+        + b"admin\x00"
+    )
     doc = struct.pack("<i", 4 + len(elements) + 1) + elements + b"\x00"
     body = struct.pack("<I", 0) + b"\x00" + doc  # flagBits, section kind 0, the command
-    header = struct.pack("<iiii", 16 + len(body), 1, 0, 2013)  # length, requestID, responseTo, OP_MSG
+    # messageLength, requestID, responseTo, opCode (2013 = OP_MSG)
+    header = struct.pack("<iiii", 16 + len(body), 1, 0, 2013)
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(header + body)
@@ -160,7 +176,7 @@ def _recv_exact(s: socket.socket, n: int) -> bytes:
     return buf
 
 
-def _die_with_parent():
+def _die_with_parent() -> Callable[[], None] | None:
     """A preexec_fn that kills the child when its parent dies, so a killed test run leaves
     no server behind. Linux ties this to the thread that forked, so only the main thread
     (which lives as long as the process) uses it; atexit covers the other cases."""
@@ -168,6 +184,7 @@ def _die_with_parent():
         return None
     try:
         import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None

@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,8 +83,13 @@ logger.state.level = WARN
 
 # C1-only JIT and the serial GC make the JVM start about twice as fast; a test broker
 # never runs long enough for C2 to pay off.
-_JVM_OPTS = ["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-             "-Djava.awt.headless=true"]
+_JVM_OPTS = [
+    "-Xms128m",
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true",
+]
 
 
 def available() -> str | None:
@@ -117,8 +122,11 @@ class KafkaServer:
         self.config = work_dir / "server.properties"
         self._proc: subprocess.Popen[bytes] | None = None
         work_dir.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(_SERVER_PROPERTIES.format(
-            port=self.port, controller_port=self.controller_port, log_dir=self.log_dir))
+        self.config.write_text(
+            _SERVER_PROPERTIES.format(
+                port=self.port, controller_port=self.controller_port, log_dir=self.log_dir
+            )
+        )
         (work_dir / "log4j2.properties").write_text(_LOG4J2)
 
     @property
@@ -126,9 +134,15 @@ class KafkaServer:
         return f"127.0.0.1:{self.port}"
 
     def _java(self, main: str, *args: str) -> list[str]:
-        return ["java", *_JVM_OPTS,
-                f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}",
-                "-cp", str(self.home / "libs" / "*"), main, *args]
+        return [
+            "java",
+            *_JVM_OPTS,
+            f"-Dlog4j2.configurationFile={self.work_dir / 'log4j2.properties'}",
+            "-cp",
+            str(self.home / "libs" / "*"),
+            main,
+            *args,
+        ]
 
     def _format(self) -> None:
         if (self.log_dir / "meta.properties").exists():
@@ -137,9 +151,19 @@ class KafkaServer:
         # this node the sole controller voter.
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         out = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "--standalone",
-                       "-t", cluster_id, "-c", str(self.config)),
-            capture_output=True, text=True, timeout=120)
+            self._java(
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.config),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"Kafka storage format failed:\n{out.stdout}\n{out.stderr}")
 
@@ -153,15 +177,20 @@ class KafkaServer:
             offset = log.tell()
             self._proc = subprocess.Popen(
                 self._java("kafka.Kafka", str(self.config)),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent())
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent(),
+            )
         _LIVE.add(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"Kafka exited with {self._proc.returncode}\n{self.log_tail()}")
+                code = self._proc.returncode
+                raise RuntimeError(f"Kafka exited with {code}\n{self.log_tail()}")
             # The log line means the broker is unfenced; ApiVersions proves the listener serves.
-            if b"Kafka Server started" in _read_from(self.log_file, offset) and _api_versions_ok(self.port):
+            started = b"Kafka Server started" in _read_from(self.log_file, offset)
+            if started and _api_versions_ok(self.port):
                 return
             time.sleep(0.1)
         self.kill()
@@ -200,12 +229,14 @@ class KafkaServer:
             text = self.log_file.read_text(errors="replace")
         except OSError:
             return "(no log)"
-        return f"--- last {lines} lines of {self.log_file} ---\n" + "\n".join(text.splitlines()[-lines:])
+        tail = "\n".join(text.splitlines()[-lines:])
+        return f"--- last {lines} lines of {self.log_file} ---\n{tail}"
 
 
 @contextlib.contextmanager
 def running(work_dir: Path) -> Iterator[KafkaServer]:
-    """Start a fresh single-node Kafka in work_dir; stop it (whatever happens) on exit."""
+    """Start a fresh single-node Kafka in work_dir (use an empty one: ports are chosen
+    anew); stop it, whatever happens, on exit."""
     reason = available()
     if reason:
         raise RuntimeError(f"cannot run Kafka: {reason}")
@@ -233,7 +264,7 @@ def _cached_home() -> bool:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def _read_from(path: Path, offset: int) -> bytes:
@@ -254,7 +285,7 @@ def _api_versions_ok(port: int) -> bool:
     except OSError:
         return False
     _, correlation_id, error_code = struct.unpack(">iih", head)
-    return correlation_id == 42 and error_code == 0
+    return bool(correlation_id == 42 and error_code == 0)
 
 
 def _recv_exact(s: socket.socket, n: int) -> bytes:
@@ -267,7 +298,7 @@ def _recv_exact(s: socket.socket, n: int) -> bytes:
     return buf
 
 
-def _die_with_parent():
+def _die_with_parent() -> Callable[[], None] | None:
     """A preexec_fn that kills the child when its parent dies, so a killed test run leaves
     no broker behind. Linux ties this to the thread that forked, so only the main thread
     (which lives as long as the process) uses it; atexit covers the other cases."""
@@ -275,6 +306,7 @@ def _die_with_parent():
         return None
     try:
         import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None

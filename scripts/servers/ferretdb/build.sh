@@ -7,6 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 version="$(awk '$1 == "require" && $2 == "github.com/FerretDB/FerretDB" { print $3; exit } $1 == "github.com/FerretDB/FerretDB" { print $2; exit }' "$here/go.mod")"
+[[ -n "$version" ]] || { echo "cannot read the FerretDB version in go.mod" >&2; exit 1; }
 dir="${ECCS_CACHE_DIR:-$HOME/.cache/eccs}/ferretdb-${version}"
 bin="$dir/ferretdb"
 stamp="$dir/.built"

@@ -7,6 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")"
+[[ -n "$version" ]] || { echo "cannot read the kafka.version in pom.xml" >&2; exit 1; }
 home="${ECCS_CACHE_DIR:-$HOME/.cache/eccs}/kafka-${version}"
 marker="$home/.complete"
 # The marker holds the pom's hash, so editing pom.xml (say, the log4j version) refetches.
