@@ -33,15 +33,34 @@ class EmailRepository:
             await self.session.execute(insert(Attachment), attachments)
         await self.session.execute(insert(OutboxEntry), [outbox])
 
-    async def sent_in_window(
-        self, user_id: uuid.UUID, since: datetime
-    ) -> tuple[int, datetime | None]:
-        """How many emails a user created since a time, and the oldest of them."""
-        query = select(func.count(), func.min(Email.created_at)).where(
-            Email.user_id == user_id, Email.created_at > since
+    async def created_since(self, user_id: uuid.UUID, since: datetime, cap: int) -> int:
+        """How many emails a user created since a time, counting no further than `cap`.
+
+        The cap keeps the quota check cheap however many emails a user sends: it reads at most
+        `cap` entries of the (user_id, created_at) index.
+        """
+        recent = (
+            select(literal_column("1"))
+            .select_from(Email)
+            .where(Email.user_id == user_id, Email.created_at > since)
+            .limit(cap)
+            .subquery()
         )
-        count, oldest = (await self.session.execute(query)).one()
-        return int(count), oldest
+        count = select(func.count()).select_from(recent)
+        return int((await self.session.execute(count)).scalar_one())
+
+    async def nth_newest_since(
+        self, user_id: uuid.UUID, since: datetime, n: int
+    ) -> datetime | None:
+        """The creation time of the n-th newest email since a time (when the quota frees up)."""
+        query = (
+            select(Email.created_at)
+            .where(Email.user_id == user_id, Email.created_at > since)
+            .order_by(Email.created_at.desc())
+            .offset(n - 1)
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
 
     async def get(self, user_id: uuid.UUID, email_id: uuid.UUID) -> Email | None:
         query = select(Email).where(Email.id == email_id, Email.user_id == user_id)
