@@ -18,11 +18,19 @@ async def create_user(
     database: DatabaseSettings, email: str, name: str, password: str, *, admin: bool
 ) -> User:
     """Create an account with the same rules as sign-up; raises ValueError with the reason."""
+    # Each value is checked on its own so the message names the one at fault (a name with a line
+    # break used to be reported against the email address), and a blank name is refused as
+    # sign-up refuses it.
     try:
         email = check_address(email)
-        name = check_header_safe(name.strip())
     except ValueError as exc:
         raise ValueError(f"{email!r} {exc}") from exc
+    try:
+        name = check_header_safe(name.strip())
+    except ValueError as exc:
+        raise ValueError(f"the name {exc}") from exc
+    if not name:
+        raise ValueError("the name must not be empty")
     settings = load(IdentitySettings)
     # Creating an account signs no token, so any key will do here.
     identity = Identity(

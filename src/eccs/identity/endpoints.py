@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
@@ -111,9 +112,20 @@ async def me(user: CurrentUser, accounts: Accounts) -> Any:
 )
 async def verify(user: CurrentUser, response: Response) -> VerifiedOut:
     response.headers["X-User-Id"] = str(user.id)
-    response.headers["X-User-Email"] = user.email
+    response.headers["X-User-Email"] = header_safe_address(user.email)
     response.headers["X-User-Role"] = user.role
     return VerifiedOut(id=user.id, email=user.email, role=user.role)
+
+
+# Every visible ASCII character but "%": percent-encoding only the rest keeps ordinary addresses
+# as they are and still decodes (urllib.parse.unquote) to exactly the address.
+_VISIBLE_ASCII_BUT_PERCENT = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")
+
+
+def header_safe_address(email: str) -> str:
+    """The address for an HTTP header: addresses may be internationalised (SMTPUTF8), but header
+    values must be ASCII; raw non-Latin-1 text made /verify answer 500."""
+    return quote(email, safe=_VISIBLE_ASCII_BUT_PERCENT)
 
 
 @router.get("/jwks", response_model=JwksOut, summary="Public keys that verify access tokens")

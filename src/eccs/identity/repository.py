@@ -41,6 +41,9 @@ class RefreshTokenRepository:
         query = select(RefreshToken).where(RefreshToken.id == token_id).with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def purge_expired(self, cutoff: datetime) -> None:
+        await self.session.execute(delete(RefreshToken).where(RefreshToken.expires_at < cutoff))
+
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
             update(RefreshToken)

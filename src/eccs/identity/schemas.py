@@ -5,12 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
 
-from eccs.platform.addresses import EmailAddress, HeaderText
+from eccs.platform.addresses import EmailAddress, check_header_safe
 
+# The constraints come first so the length is checked after stripping: wrapped around
+# HeaderText, pydantic checked min_length on the raw value and let a name of only spaces through
+# as "". The line-break check then runs on the stripped name.
 DisplayName = Annotated[
-    HeaderText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_header_safe),
 ]
 
 

@@ -226,7 +226,7 @@ class Observe:
         route = getattr(scope.get("route"), "path", None) or "unmatched"
         method = scope["method"]
         HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-        HTTP_LATENCY.labels(self.service, method, route).observe(seconds)
+        HTTP_LATENCY.labels(self.service, method, route, str(status)).observe(seconds)
         if route not in ("/health", "/metrics"):
             log.info(
                 "request", method=method, route=route, status=status, ms=round(seconds * 1e3, 2)

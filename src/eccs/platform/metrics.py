@@ -14,8 +14,8 @@ HTTP_REQUESTS = Counter(
 )
 HTTP_LATENCY = Histogram(
     "eccs_http_request_duration_seconds",
-    "Time to answer an HTTP request, by service, method and route template.",
-    ["service", "method", "route"],
+    "Time to answer an HTTP request, by service, method, route template and status code.",
+    ["service", "method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 EMAILS_ACCEPTED = Counter(

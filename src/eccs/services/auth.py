@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
 from eccs.identity.endpoints import router
 from eccs.identity.passwords import PasswordHasher
+from eccs.identity.repository import LoginFailureRepository, RefreshTokenRepository
 from eccs.identity.service import Identity
 from eccs.identity.settings import IdentitySettings
 from eccs.identity.tokens import SigningKey
 from eccs.platform import db
+from eccs.platform.background import periodically
 from eccs.platform.http import create_app
+from eccs.platform.security import Principal
 from eccs.platform.settings import DatabaseSettings, HttpSettings, load
 
 
@@ -23,8 +27,11 @@ class LocalVerifier:
     def __init__(self, key: SigningKey) -> None:
         self.key = key
 
-    async def verify(self, token: str):  # type: ignore[no-untyped-def]
+    async def verify(self, token: str) -> Principal:
         return self.key.verify(token)
+
+
+HOUSEKEEPING_SECONDS = 600.0
 
 
 def build(environ: Mapping[str, str] | None = None) -> FastAPI:
@@ -38,12 +45,23 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
     )
     engine = db.create_engine(database, application_name="eccs-auth")
 
+    sessions = db.session_factory(engine)
+
+    async def housekeeping() -> None:
+        now = datetime.now(UTC)
+        longest_window = max(rule.window for rule in identity.throttle_rules())
+        async with sessions() as session:
+            await LoginFailureRepository(session).purge_before(now - longest_window)
+            await RefreshTokenRepository(session).purge_expired(now)
+            await session.commit()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.sessions = db.session_factory(engine)
+        app.state.sessions = sessions
         app.state.identity = identity
         app.state.token_verifier = LocalVerifier(identity.key)
-        yield
+        async with periodically("auth-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
+            yield
         await engine.dispose()
 
     app = create_app(

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
 from eccs.mail.contacts.endpoints import router as contacts
 from eccs.mail.emails.endpoints import router as emails
+from eccs.mail.idempotency import IdempotencyStore
 from eccs.mail.settings import MailSettings
 from eccs.mail.templates.endpoints import router as templates
 from eccs.platform import db
+from eccs.platform.background import periodically
 from eccs.platform.http import create_app
 from eccs.platform.security import JwksVerifier
 from eccs.platform.settings import DatabaseSettings, HttpSettings, TokenVerifierSettings, load
+
+HOUSEKEEPING_SECONDS = 600.0
 
 
 def build(environ: Mapping[str, str] | None = None) -> FastAPI:
@@ -24,13 +29,21 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
     auth = load(TokenVerifierSettings, environ)
     engine = db.create_engine(database, application_name="eccs-email")
 
+    sessions = db.session_factory(engine)
+
+    async def housekeeping() -> None:
+        async with sessions() as session:
+            await IdempotencyStore(session, timedelta(0)).purge_expired(datetime.now(UTC))
+            await session.commit()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         verifier = JwksVerifier(auth.auth_service_url)
-        app.state.sessions = db.session_factory(engine)
+        app.state.sessions = sessions
         app.state.mail_settings = mail
         app.state.token_verifier = verifier
-        yield
+        async with periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
+            yield
         await verifier.aclose()
         await engine.dispose()
 

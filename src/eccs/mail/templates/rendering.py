@@ -15,12 +15,14 @@ import pystache
 from inscriptis import get_text
 from pystache.common import PystacheError, TemplateNotFoundError
 from pystache.context import KeyNotFoundError
-from pystache.parser import ParsingError
+from pystache.parser import ParsingError, _PartialNode
 
 from eccs.platform.errors import FieldProblem, InvalidInput
 
-# Stand-in for a missing value while looking for further missing names.
-_PROBE = "\x00"
+# Stand-in for a missing value while looking for further missing names. It is falsy so that a
+# missing section ({{#items}}...{{/items}}) is skipped rather than entered: entering it would
+# report the names inside it ({{id}} of each item) as missing top-level data.
+_PROBE = ""
 _MAX_MISSING = 50
 
 _escaping = pystache.Renderer(missing_tags="strict", partials={})
@@ -35,9 +37,19 @@ class Rendered:
 
 
 def render_parts(
-    subject: str, text: str | None, html: str | None, data: Mapping[str, Any], *, prefix: str
+    subject: str,
+    text: str | None,
+    html: str | None,
+    data: Mapping[str, Any],
+    *,
+    prefix: str,
+    data_field: str = "template_data",
 ) -> Rendered:
-    """Render a subject and bodies; missing variables and broken templates are 422s."""
+    """Render a subject and bodies; missing variables and broken templates are 422s.
+
+    `data_field` is the request field that carries the data, so a missing name is reported where
+    the client would add it (`template_data.name` on send, `data.name` on preview).
+    """
     missing: list[str] = []
     out_subject = _render(subject, data, escape=False, missing=missing, field=f"{prefix}subject")
     out_text = _render(text, data, escape=False, missing=missing, field=f"{prefix}text")
@@ -46,7 +58,7 @@ def render_parts(
         raise InvalidInput(
             "Template variables are missing: " + ", ".join(sorted(set(missing))),
             fields=[
-                FieldProblem(f"template_data.{name}", "is required by the template")
+                FieldProblem(f"{data_field}.{name}", "is required by the template")
                 for name in sorted(set(missing))
             ],
         )
@@ -61,6 +73,9 @@ def _render(
 ) -> str | None:
     if source is None:
         return None
+    # Unsaved content (preview, or bodies sent with a template) is checked as saved templates
+    # are: pystache renders an unclosed section by silently dropping text.
+    check_syntax(source, field)
     renderer = _escaping if escape else _verbatim
     context: dict[str, Any] = dict(data)
     for _ in range(_MAX_MISSING):
@@ -87,8 +102,21 @@ def check_syntax(source: str | None, field: str) -> None:
     if source is None:
         return
     try:
-        pystache.parse(source)
+        # Without raise_on_mismatch an unclosed {{#section}} parses, and renders by dropping text.
+        parsed = pystache.parse(source, raise_on_mismatch=True)
     except (ParsingError, PystacheError) as exc:
         raise InvalidInput.on(field, f"is not a valid template: {exc}") from exc
-    if "{{>" in source:
+    # Looked for in the parse tree, not the text: `{{ > name}}` and changed delimiters
+    # (`{{=<% %>=}}<%> name%>`) name partials too, and would be saved only to fail every send.
+    if _names_a_partial(parsed):
         raise InvalidInput.on(field, "partials ({{> name}}) are not supported")
+
+
+def _names_a_partial(parsed: Any) -> bool:
+    for node in getattr(parsed, "_parse_tree", ()):
+        if isinstance(node, _PartialNode):
+            return True
+        inner = getattr(node, "parsed", None) or getattr(node, "parsed_section", None)
+        if inner is not None and _names_a_partial(inner):
+            return True
+    return False

@@ -76,7 +76,8 @@ class TemplateService:
 
 
 def preview(subject: str, text: str | None, html: str | None, data: dict[str, Any]) -> Rendered:
-    rendered = render_parts(subject, text, html, data, prefix="")
+    # The preview request carries its data in `data`, so missing names are reported there.
+    rendered = render_parts(subject, text, html, data, prefix="", data_field="data")
     try:
         check_header_safe(rendered.subject)
     except ValueError as exc:
