@@ -9,6 +9,16 @@ from pydantic import AfterValidator, BaseModel, StringConstraints
 
 from eccs.platform.addresses import EmailAddress, check_header_safe
 
+
+def _refuse_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000: such a value reached the database and answered 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_refuse_nul)
+
 # The constraints come first so the length is checked after stripping: wrapped around
 # HeaderText, pydantic checked min_length on the raw value and let a name of only spaces through
 # as "". The line-break check then runs on the stripped name.
@@ -16,6 +26,7 @@ DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(check_header_safe),
+    NoNul,
 ]
 
 
@@ -26,7 +37,7 @@ class RegisterRequest(BaseModel):
 
 
 class LoginRequest(BaseModel):
-    email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    email: Annotated[str, StringConstraints(min_length=1, max_length=320), NoNul]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 

@@ -25,6 +25,8 @@ from eccs.identity.tokens import RefreshSecret, SigningKey, access_claims
 from eccs.platform.errors import FieldProblem, InvalidInput
 from eccs.platform.metrics import LOGINS, REFRESH_REUSE
 
+THROTTLE_SUBJECT_LENGTH = 320  # login_failures.subject
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -90,7 +92,10 @@ class AccountService:
     async def login(self, email: str, password: str, client_address: str) -> User:
         """Check credentials; failures are recorded (the caller commits them before answering)."""
         now = utcnow()
-        subjects = {"account": email.strip().lower(), "address": client_address}
+        # Clipped to the column: lower() can lengthen text ("İ" becomes two characters), and an
+        # address that long was a 500 instead of a 401. Real addresses are far shorter.
+        account = email.strip().lower()[:THROTTLE_SUBJECT_LENGTH]
+        subjects = {"account": account, "address": client_address}
         await self.throttle.check(subjects, now)
         user = await self.users.by_email(email)
         if not await self.identity.hasher.verify(password, user.password_hash if user else None):
