@@ -23,6 +23,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from prometheus_client.parser import text_string_to_metric_families
 
 from eccs.identity.tokens import SigningKey, access_claims
 from tests.conftest import PROXY_ADDRESS, Database
@@ -608,6 +609,24 @@ def test_twenty_failures_from_one_forwarded_address_throttle_that_address_only(
     assert_throttled(login(gateway, alice.email, PASSWORD, headers=attacker), longest_wait=60)
     neighbour = {"X-Forwarded-For": "203.0.113.8"}
     assert login(gateway, alice.email, PASSWORD, headers=neighbour).status_code == 200
+
+
+def logins_counted(client: httpx.Client, outcome: str) -> float:
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == "eccs_logins_total" and sample.labels == {"outcome": outcome}:
+                return sample.value
+    return 0.0
+
+
+def test_throttled_logins_are_counted_in_the_metrics(
+    client: httpx.Client, gateway: httpx.Client, alice: Account
+) -> None:
+    before = logins_counted(client, "throttled")
+    attacker = {"X-Forwarded-For": "203.0.113.77"}
+    fail_logins(gateway, [fresh_email("guess") for _ in range(20)], headers=attacker)
+    assert_throttled(login(gateway, alice.email, PASSWORD, headers=attacker), longest_wait=60)
+    assert logins_counted(client, "throttled") == before + 1
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(

@@ -323,6 +323,29 @@ def test_a_line_break_in_a_template_variable_is_fine_in_bodies(alice: Account) -
     assert response.status_code == 202, response.text
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("subject", "Hi\x00"), ("text", "a\x00b"), ("html", "<p>\x00</p>")],
+)
+def test_a_nul_character_is_422_naming_the_field(
+    alice: Account, database: Database, field: str, value: str
+) -> None:
+    # PostgreSQL cannot store U+0000; it must be refused up front, never reach the database.
+    assert fields_of(alice.send(**{field: value})) == [field]
+    assert row_counts(database, alice) == NOTHING_WRITTEN
+
+
+def test_a_nul_character_in_template_data_is_422(alice: Account, database: Database) -> None:
+    template = make_template(alice, subject="Hello", text="Hi {{name}}")
+
+    response = alice.send(
+        subject=None, text=None, template_id=template["id"], template_data={"name": "A\x00"}
+    )
+
+    assert fields_of(response) == ["template_data"]
+    assert row_counts(database, alice) == NOTHING_WRITTEN
+
+
 # --- rows written together ----------------------------------------------------------------------
 
 
@@ -800,4 +823,5 @@ def test_stats_count_only_your_own_emails(alice: Account, bob: Account) -> None:
     stats = bob.mail.get("/api/emails/stats").json()
 
     assert stats["total"] == 0
-    assert not any(stats["by_status"].values())
+    every_status = ["scheduled", "queued", "sending", "retrying", "sent", "failed", "cancelled"]
+    assert stats["by_status"] == dict.fromkeys(every_status, 0)

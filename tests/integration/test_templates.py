@@ -54,9 +54,15 @@ def test_a_template_needs_text_or_html(alice: Account) -> None:
     assert fields_of(create(alice, text=None)) == ["text"]
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
 @pytest.mark.parametrize("field", ["name", "subject"])
-def test_an_empty_name_or_subject_is_422(alice: Account, field: str) -> None:
-    assert fields_of(create(alice, **{field: ""})) == [field]
+def test_an_empty_or_blank_name_or_subject_is_422(alice: Account, field: str, blank: str) -> None:
+    assert fields_of(create(alice, **{field: blank})) == [field]
+
+
+@pytest.mark.parametrize("field", ["name", "subject", "text", "html"])
+def test_a_nul_character_is_422_naming_the_field(alice: Account, field: str) -> None:
+    assert fields_of(create(alice, **{field: "a\x00b"})) == [field]
 
 
 def test_a_line_break_in_the_subject_is_422(alice: Account) -> None:

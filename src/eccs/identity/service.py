@@ -14,6 +14,7 @@ from eccs.identity.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidRefreshToken,
+    LoginThrottled,
     RefreshTokenReused,
 )
 from eccs.identity.models import RefreshToken, User
@@ -96,7 +97,11 @@ class AccountService:
         # address that long was a 500 instead of a 401. Real addresses are far shorter.
         account = email.strip().lower()[:THROTTLE_SUBJECT_LENGTH]
         subjects = {"account": account, "address": client_address}
-        await self.throttle.check(subjects, now)
+        try:
+            await self.throttle.check(subjects, now)
+        except LoginThrottled:
+            LOGINS.labels("throttled").inc()
+            raise
         user = await self.users.by_email(email)
         if not await self.identity.hasher.verify(password, user.password_hash if user else None):
             await self.throttle.fail(subjects, now)

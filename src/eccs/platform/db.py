@@ -39,7 +39,9 @@ def create_engine(settings: DatabaseSettings, *, application_name: str) -> Async
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": application_name}},
+        # Every date computed in SQL (stats buckets, day arithmetic) is in UTC, whatever the
+        # server's or the role's default time zone.
+        connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},
     )
 
 

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from eccs.platform.addresses import EmailAddress, HeaderText
+from eccs.platform.addresses import EmailAddress, HeaderText, TemplateData, Text
 
 EmailStatus = Literal["scheduled", "queued", "sending", "retrying", "sent", "failed", "cancelled"]
 RecipientStatus = Literal["pending", "accepted", "refused", "abandoned"]
@@ -63,12 +63,12 @@ class SendRequest(BaseModel):
     cc: AddressList = []
     bcc: AddressList = []
     subject: Annotated[HeaderText, StringConstraints(max_length=998)] | None = None
-    text: str | None = Field(default=None, validation_alias=AliasChoices("text", "body"))
-    html: str | None = None
+    text: Text | None = Field(default=None, validation_alias=AliasChoices("text", "body"))
+    html: Text | None = None
     template_id: uuid.UUID | None = Field(
         default=None, validation_alias=AliasChoices("template_id", "templateId")
     )
-    template_data: dict[str, Any] = Field(
+    template_data: TemplateData = Field(
         default_factory=dict, validation_alias=AliasChoices("template_data", "templateData")
     )
     scheduled_at: AwareDatetime | None = None

@@ -6,14 +6,14 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eccs.contracts.messages import EmailRequestedV1
 from eccs.contracts.topics import ATTEMPT_HEADER, EMAIL_REQUESTED
 from eccs.mail.emails.repository import EmailRepository
-from eccs.mail.emails.schemas import SendRequest
+from eccs.mail.emails.schemas import EmailStatus, SendRequest
 from eccs.mail.errors import EmailNotFound, QuotaExceeded, WrongEmailState
 from eccs.mail.models import Email
 from eccs.mail.settings import MailSettings
@@ -253,7 +253,9 @@ class EmailQueries:
     async def stats(self, user: Principal) -> dict[str, Any]:
         now = utcnow()
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        by_status = await self.emails.count_by_status(user.id)
+        # Every status is listed, zeros included, so clients need not know the full set.
+        by_status = dict.fromkeys(get_args(EmailStatus), 0)
+        by_status.update(await self.emails.count_by_status(user.id))
         hourly = await self.emails.series(user.id, "hour", now - timedelta(hours=23), now)
         daily = await self.emails.series(user.id, "day", now - timedelta(days=29), now)
         return {

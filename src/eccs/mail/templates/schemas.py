@@ -2,23 +2,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from eccs.platform.addresses import HeaderText
+from eccs.platform.addresses import TemplateData, Text, check_header_safe, check_storable
 
+# Constraints first: wrapped around an annotated type, pydantic would check the length of the
+# raw value and let a name of only spaces through as "".
 TemplateName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(check_storable),
 ]
-Subject = Annotated[HeaderText, StringConstraints(min_length=1, max_length=998)]
+Subject = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=998),
+    AfterValidator(check_header_safe),
+]
 
 
 class TemplateIn(BaseModel):
     name: TemplateName
     subject: Subject
-    html: str | None = None
-    text: str | None = None
+    html: Text | None = None
+    text: Text | None = None
 
 
 class TemplateOut(BaseModel):
@@ -42,13 +50,13 @@ class PreviewRequest(BaseModel):
     """Unsaved template content and the data to render it with."""
 
     subject: Subject
-    html: str | None = None
-    text: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
+    html: Text | None = None
+    text: Text | None = None
+    data: TemplateData = Field(default_factory=dict)
 
 
 class PreviewData(BaseModel):
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: TemplateData = Field(default_factory=dict)
 
 
 class PreviewOut(BaseModel):
