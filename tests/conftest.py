@@ -28,7 +28,7 @@ from tests.servers import postgres
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TABLES = (
     "users, refresh_tokens, login_failures, emails, email_recipients, email_attachments, "
-    "outbox, templates, contacts, idempotency_keys"
+    "outbox, templates, contacts, idempotency_keys, audit_events"
 )
 # The gateway's address as the services see it: X-Forwarded-For is believed only from here.
 PROXY_ADDRESS = "127.0.0.2"

@@ -41,6 +41,14 @@ class Email(Base):
         Index("ix_emails_user_created", "user_id", text("created_at DESC")),
         Index("ix_emails_user_status", "user_id", "status"),
         Index("ix_emails_user_sent", "user_id", "sent_at"),
+        # The DLQ API lists failed emails by when they failed.
+        Index("ix_emails_failed", "failed_at", postgresql_where=text("status = 'failed'")),
+        # The relay's visibility sweep looks only at emails in flight.
+        Index(
+            "ix_emails_in_flight",
+            "updated_at",
+            postgresql_where=text("status IN ('queued', 'sending')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -52,8 +60,15 @@ class Email(Base):
     html_body: Mapped[str | None] = mapped_column(Text)
     template_id: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(String(16))
+    # `attempts` is the number of the latest attempt and never goes down, so every attempt has
+    # its own number in the audit trail; an owner's retry or a replay starts a fresh budget by
+    # moving `attempt_base` up to it (budget left = max attempts - (attempts - attempt_base)).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempt_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Why a `failed` email failed: refused, exhausted, expired or invalid.
+    failure_reason: Mapped[str | None] = mapped_column(String(32))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

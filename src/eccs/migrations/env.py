@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import eccs.audit.models
 import eccs.identity.models
 import eccs.mail.models  # noqa: F401  (registers the tables on the metadata)
 from eccs.platform.db import Base

@@ -10,8 +10,8 @@ from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eccs.contracts.messages import EmailRequestedV1
-from eccs.contracts.topics import ATTEMPT_HEADER, EMAIL_REQUESTED
+from eccs.contracts.messages import RequestReason, email_requested
+from eccs.contracts.topics import EMAIL_REQUESTED
 from eccs.mail.emails.repository import EmailRepository
 from eccs.mail.emails.schemas import EmailStatus, SendRequest
 from eccs.mail.errors import EmailNotFound, QuotaExceeded, WrongEmailState
@@ -221,14 +221,16 @@ def _attachment_row(
     }
 
 
-def _outbox_row(email_id: uuid.UUID, reason: str, due: datetime, now: datetime) -> dict[str, Any]:
-    message = EmailRequestedV1(email_id=email_id, reason=reason, requested_at=now)
+def _outbox_row(
+    email_id: uuid.UUID, reason: RequestReason, due: datetime, now: datetime
+) -> dict[str, Any]:
+    payload, headers = email_requested(email_id, reason, attempt=1, now=now)
     return {
         "email_id": email_id,
         "topic": EMAIL_REQUESTED,
         "key": str(email_id),
-        "payload": message.model_dump(mode="json"),
-        "headers": {ATTEMPT_HEADER: "1"},
+        "payload": payload,
+        "headers": headers,
         "available_at": due,
     }
 

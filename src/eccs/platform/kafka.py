@@ -1,0 +1,90 @@
+"""Kafka clients as every service configures them, and topic creation.
+
+An unreachable broker never stops a service from starting: callers keep retrying in the background
+(`start_when_reachable`), and the API keeps accepting sends into the outbox meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from typing import Protocol
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import Field
+
+from eccs.platform.settings import Fragment
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaSettings(Fragment):
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Partitions of the topics a service creates when they are missing.
+    kafka_topic_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    # How long a consumer's fetch may wait for data. Short, because the embedded broker answers
+    # a fetch only when this runs out, however soon data arrives.
+    kafka_fetch_max_wait_ms: int = Field(default=100, ge=1)
+
+
+class Startable(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+    """A producer whose sends complete only once every in-sync replica has the record.
+
+    Not idempotent: the embedded broker refuses idempotent producers. Duplicates are harmless
+    anyway, since the consumer skips any attempt that already finished.
+    """
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        linger_ms=2,
+        request_timeout_ms=15_000,
+    )
+
+
+async def start_when_reachable(client: Startable, what: str, stopping: asyncio.Event) -> bool:
+    """Start a Kafka client, retrying with backoff until it connects or `stopping` is set."""
+    delay = 0.5
+    while not stopping.is_set():
+        try:
+            await client.start()
+            return True
+        except KafkaError as exc:
+            log.warning("kafka_unreachable", client=what, error=str(exc), retry_in=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=delay)
+            delay = min(delay * 2, 10.0)
+    return False
+
+
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:
+    """Create the topics that are missing (a no-op for those that exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name=topic,
+                num_partitions=settings.kafka_topic_partitions,
+                replication_factor=settings.kafka_replication_factor,
+            )
+            for topic in topics
+            if topic not in existing
+        ]
+        if missing:
+            # Another replica may create them first.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
