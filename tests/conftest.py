@@ -23,7 +23,7 @@ import pytest
 
 from eccs.identity.tokens import generate_ed25519_pem
 from eccs.platform import migrations
-from tests.servers import postgres
+from tests.servers import ferretdb, postgres
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TABLES = (
@@ -76,6 +76,23 @@ def database(postgres_server: postgres.PostgresServer) -> Database:
     url = postgres_server.url("eccs")
     migrations.upgrade(url.replace("postgresql://", "postgresql+asyncpg://"))
     return Database(url)
+
+
+@pytest.fixture(scope="session")
+def ferretdb_url(work_dir: Path, postgres_server: postgres.PostgresServer) -> Iterator[str]:
+    """A MongoDB-wire server: FerretDB 1.24 keeping its data in the test PostgreSQL.
+
+    The URL names no database: give each test a database of its own and drop it afterwards.
+    """
+    if reason := ferretdb.available():
+        unavailable(reason)
+    try:
+        ferretdb.ensure_built()
+    except RuntimeError as exc:
+        unavailable(f"FerretDB could not be built: {exc}")
+    Database(postgres_server.url()).query("CREATE DATABASE ferretdb")
+    with ferretdb.running(work_dir / "ferretdb", postgres_server.url("ferretdb")) as server:
+        yield server.url
 
 
 @pytest.fixture(autouse=True)

@@ -1,1 +1,50 @@
 """The audit trail of delivery attempts, kept in MongoDB or PostgreSQL behind one interface."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from eccs.audit.events import AuditEvent, AuditStore
+from eccs.audit.mongo import MongoAuditStore, connect
+from eccs.audit.postgres import PostgresAuditStore
+from eccs.audit.settings import AuditSettings
+
+__all__ = [
+    "RETENTION_INTERVAL_SECONDS",
+    "AuditEvent",
+    "AuditSettings",
+    "AuditStore",
+    "open_audit_store",
+    "retention_job",
+]
+
+# How often a service deletes expired events where the store does not expire them itself.
+RETENTION_INTERVAL_SECONDS = 3600.0
+
+
+def open_audit_store(settings: AuditSettings, engine: AsyncEngine, *, app_name: str) -> AuditStore:
+    """MongoDB when MONGODB_URL is set, else the `audit_events` table on `engine`.
+
+    Nothing is contacted yet: call `prepare()` at start-up, and `close()` at shutdown.
+    """
+    if settings.mongodb_url is None:
+        return PostgresAuditStore(engine)
+    client = connect(settings.mongodb_url.get_secret_value(), app_name=app_name)
+    return MongoAuditStore(client, settings.retention)
+
+
+def retention_job(store: AuditStore, settings: AuditSettings) -> Callable[[], Awaitable[int]]:
+    """A job for `eccs.platform.background.periodically` that deletes events past retention.
+
+    Run it when `store.expires_by_itself` is False (after `prepare()`):
+
+        async with periodically("audit-retention", RETENTION_INTERVAL_SECONDS, job): ...
+    """
+
+    async def purge_expired() -> int:
+        return await store.purge(datetime.now(UTC) - settings.retention)
+
+    return purge_expired
