@@ -36,3 +36,25 @@ else
   echo "Test servers: FerretDB could not be built (needs Go 1.24+, https://go.dev/dl/);" \
     "the MongoDB-wire tests will skip." >&2
 fi
+
+# --- SMTP: Postfix's smtp-sink, an independent SMTP server for the sender's tests and benchmark --
+if [ ! -x /usr/sbin/smtp-sink ] && ! command -v smtp-sink >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "The SMTP tests need smtp-sink from Debian's postfix package." >&2
+    echo "Install it with: sudo apt-get install -y postfix (choose 'No configuration')" >&2
+    exit 1
+  fi
+  echo "Installing postfix (Debian package, for smtp-sink)…"
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null
+fi
+# Only smtp-sink is wanted: never leave Debian's own mail system running on a test machine.
+if command -v systemctl >/dev/null && systemctl is-enabled postfix >/dev/null 2>&1; then
+  systemctl disable postfix >/dev/null 2>&1 || true
+  systemctl stop postfix >/dev/null 2>&1 || true  # fails harmlessly where systemd is not running
+fi
+if /usr/sbin/postfix status >/dev/null 2>&1; then
+  /usr/sbin/postfix stop >/dev/null 2>&1 || true
+fi
+echo "Test servers: smtp-sink ready to start."

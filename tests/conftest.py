@@ -24,6 +24,7 @@ import pytest
 from eccs.identity.tokens import generate_ed25519_pem
 from eccs.platform import migrations
 from tests.servers import ferretdb, postgres
+from tests.servers import smtp as smtp_servers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TABLES = (
@@ -185,3 +186,9 @@ def auth_url(services: dict[str, Service]) -> str:
 @pytest.fixture(scope="session")
 def email_url(services: dict[str, Service]) -> str:
     return services["email"].url
+
+@pytest.fixture
+def smtp_server() -> Iterator[smtp_servers.SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 with scriptable answers, fresh for each test."""
+    with smtp_servers.SmtpServer() as server:
+        yield server

@@ -32,3 +32,12 @@ REFRESH_REUSE = Counter(
     "eccs_refresh_token_reuse_total",
     "Refresh tokens presented again after rotation and outside the grace period (family revoked).",
 )
+
+# --- notification-service: SMTP connections -------------------------------------------------------
+
+SMTP_CONNECTIONS = Counter(
+    "eccs_smtp_connections_total",
+    "Connections to the SMTP relay, by result (opened, failed). Kept connections are reused,"
+    " so opened growing as fast as the send rate means they are being dropped.",
+    ["result"],
+)

@@ -1,0 +1,1 @@
+"""notification-service: consume delivery requests, compose the MIME message, send it over SMTP."""

@@ -1,0 +1,354 @@
+"""Hand composed messages to the SMTP relay over a small pool of reused connections.
+
+One `send` is one SMTP transaction: MAIL FROM (SMTP_FROM), one RCPT per recipient, DATA. The
+relay's answer to each RCPT is that recipient's answer, so some may be refused or deferred while
+the others are accepted. Only a failure of the whole transaction (no connection, a timeout, 4xx or
+5xx to MAIL FROM or DATA) raises, as a temporary or permanent delivery error.
+
+Connections are kept open between messages: opening one costs a handshake, EHLO, maybe STARTTLS
+and AUTH, several times the cost of a message. A kept connection the relay has since closed is
+replaced once, transparently, as long as nothing was sent on it yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.policy
+import socket
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import aiosmtplib
+import structlog
+
+from eccs.delivery.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
+from eccs.delivery.settings import SmtpSettings
+from eccs.platform import metrics
+
+log = structlog.get_logger(__name__)
+
+# 421 "service not available, closing transmission channel": the relay is hanging up on us.
+CLOSING = 421
+_STARTTLS = {"true": True, "false": False, "auto": None}  # aiosmtplib: None = when offered
+_ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
+
+
+@dataclass(frozen=True)
+class RecipientAnswer:
+    """The relay's final word on one recipient in one attempt (no code: nothing was heard)."""
+
+    recipient: str
+    code: int | None
+    reply: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.code is not None and 200 <= self.code < 300
+
+    @property
+    def refused(self) -> bool:
+        return self.code is not None and 500 <= self.code < 600
+
+    @property
+    def deferred(self) -> bool:
+        """Worth another try: a 4xx, or no answer at all."""
+        return not (self.accepted or self.refused)
+
+
+@dataclass(frozen=True)
+class _Envelope:
+    sender: str
+    recipients: list[str]
+    content: bytes
+    smtputf8: bool
+
+
+class _ConnectionGone(Exception):
+    """The connection died before the relay could have accepted anything."""
+
+    def __init__(self, code: int | None, reply: str) -> None:
+        self.code = code
+        self.reply = reply
+        super().__init__(reply)
+
+
+class SmtpSender:
+    """Sends messages through at most `smtp_pool_size` connections; safe for concurrent tasks."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self._settings = settings
+        self._slots = asyncio.Semaphore(settings.smtp_pool_size)
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._helo_name: str | None = None
+        self._closed = False
+
+    async def send(self, message: EmailMessage, recipients: Sequence[str]) -> list[RecipientAnswer]:
+        """Send `message` to exactly `recipients` (the envelope); one answer per recipient."""
+        if self._closed:
+            raise RuntimeError("SmtpSender.send called after close()")
+        unique = list(dict.fromkeys(recipients))
+        if not unique:
+            return []
+        # Serialising a message with large attachments takes long enough to hold up every
+        # other send on the event loop.
+        envelope = await asyncio.to_thread(_envelope, message, self._settings.smtp_from, unique)
+        async with self._slots:
+            answers = await self._deliver(envelope)
+        return [answers[recipient] for recipient in recipients]
+
+    async def close(self) -> None:
+        """Say QUIT on every idle connection; connections in use close when their send ends."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(_quit(client) for client in idle))
+
+    async def _deliver(self, envelope: _Envelope) -> dict[str, RecipientAnswer]:
+        try:
+            async with asyncio.timeout(self._settings.smtp_timeout_seconds):
+                return await self._deliver_on_some_connection(envelope)
+        except TimeoutError as exc:
+            raise TemporaryDeliveryError(
+                None,
+                f"no answer from the SMTP server within {self._settings.smtp_timeout_seconds}s",
+            ) from exc
+
+    async def _deliver_on_some_connection(self, envelope: _Envelope) -> dict[str, RecipientAnswer]:
+        if (client := self._take_idle()) is not None:
+            try:
+                return await self._transact(client, envelope)
+            except _ConnectionGone as gone:
+                # Relays close connections that sat idle (or restart): any sender reconnects.
+                log.info("smtp_connection_replaced", code=gone.code, reply=gone.reply)
+        client = await self._connect()
+        try:
+            return await self._transact(client, envelope)
+        except _ConnectionGone as gone:
+            raise TemporaryDeliveryError(gone.code, gone.reply) from gone
+
+    def _take_idle(self) -> aiosmtplib.SMTP | None:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+        return None
+
+    def _give_back(self, client: aiosmtplib.SMTP) -> None:
+        if client.is_connected and not self._closed:
+            self._idle.append(client)
+        else:
+            client.close()
+
+    async def _transact(
+        self, client: aiosmtplib.SMTP, envelope: _Envelope
+    ) -> dict[str, RecipientAnswer]:
+        """One mail transaction; the connection goes back to the pool if it is still usable."""
+        try:
+            answers = await _mail_transaction(client, envelope)
+        except DeliveryError:
+            await _reset(client)
+            self._give_back(client)
+            raise
+        except aiosmtplib.SMTPException as exc:
+            # A reply no step expects (say, to a repeated EHLO): a relay problem, maybe passing.
+            client.close()
+            raise TemporaryDeliveryError(getattr(exc, "code", None), exc.message) from exc
+        except BaseException:
+            # Gone, cancelled or timed out mid-command: the connection's state is unknown.
+            client.close()
+            raise
+        self._give_back(client)
+        return answers
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        settings = self._settings
+        client = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_user,
+            password=settings.smtp_pass.get_secret_value() if settings.smtp_pass else None,
+            local_hostname=await self._local_hostname(),
+            start_tls=_STARTTLS[settings.smtp_starttls],
+            validate_certs=settings.smtp_tls_verify,
+            timeout=settings.smtp_timeout_seconds,
+        )
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            metrics.SMTP_CONNECTIONS.labels("failed").inc()
+            log.warning("smtp_connect_failed", host=settings.smtp_host, error=str(exc))
+            raise _session_error(exc) from exc
+        metrics.SMTP_CONNECTIONS.labels("opened").inc()
+        _disable_nagle(client)
+        return client
+
+    async def _local_hostname(self) -> str:
+        # aiosmtplib would look this up (a DNS query) for every new connection.
+        if self._helo_name is None:
+            self._helo_name = await asyncio.to_thread(socket.getfqdn)
+        return self._helo_name
+
+
+def _envelope(message: EmailMessage, sender: str, recipients: list[str]) -> _Envelope:
+    headers = [
+        address.addr_spec
+        for name in _ADDRESS_HEADERS
+        for header in message.get_all(name, [])
+        for address in getattr(header, "addresses", ())
+    ]
+    smtputf8 = not all(address.isascii() for address in [sender, *recipients, *headers])
+    if "Bcc" in message:  # never let a Bcc header reach the relay, whoever built the message
+        message = _without_bcc(message)
+    # Non-ASCII addresses can only be written raw (RFC 6531); everything else is 7-bit clean.
+    policy = message.policy
+    if isinstance(policy, email.policy.EmailPolicy):
+        policy = policy.clone(utf8=smtputf8)
+    content = message.as_bytes(policy=policy)
+    return _Envelope(sender, recipients, content, smtputf8)
+
+
+def _without_bcc(message: EmailMessage) -> EmailMessage:
+    copy = EmailMessage(policy=message.policy)
+    copy.set_payload(message.get_payload())
+    for name, value in message.items():
+        if name.lower() != "bcc":
+            copy[name] = value
+    return copy
+
+
+async def _mail_transaction(
+    client: aiosmtplib.SMTP, envelope: _Envelope
+) -> dict[str, RecipientAnswer]:
+    encoding = "utf-8" if envelope.smtputf8 else "ascii"
+    await _mail_from(client, envelope, encoding)
+    answers, accepted = await _rcpt_to(client, envelope.recipients, encoding)
+    if accepted:
+        reply = await _data(client, envelope.content)
+        answers |= {r: RecipientAnswer(r, reply.code, reply.message) for r in accepted}
+    else:
+        await _reset(client)
+    return answers
+
+
+async def _mail_from(client: aiosmtplib.SMTP, envelope: _Envelope, encoding: str) -> None:
+    options = _mail_options(client, envelope)
+    try:
+        await client.mail(envelope.sender, options=options, encoding=encoding)
+    except aiosmtplib.SMTPSenderRefused as exc:
+        if exc.code == CLOSING or not client.is_connected:
+            raise _ConnectionGone(exc.code, exc.message) from exc
+        raise _message_error(exc.code, exc.message) from exc
+    except aiosmtplib.SMTPServerDisconnected as exc:
+        raise _ConnectionGone(None, f"connection lost: {exc.message}") from exc
+    except aiosmtplib.SMTPTimeoutError as exc:
+        raise TemporaryDeliveryError(None, f"timed out: {exc.message}") from exc
+
+
+def _mail_options(client: aiosmtplib.SMTP, envelope: _Envelope) -> list[str]:
+    options = []
+    if client.supports_extension("size"):
+        # Lets the relay refuse an oversized message before we upload it.
+        options.append(f"SIZE={len(envelope.content)}")
+    if envelope.smtputf8:
+        if not client.supports_extension("smtputf8"):
+            raise PermanentDeliveryError(
+                None,
+                "an address has non-ASCII characters and the SMTP relay does not support SMTPUTF8",
+            )
+        options.append("SMTPUTF8")
+        if client.supports_extension("8bitmime"):
+            options.append("BODY=8BITMIME")
+    return options
+
+
+async def _rcpt_to(
+    client: aiosmtplib.SMTP, recipients: list[str], encoding: str
+) -> tuple[dict[str, RecipientAnswer], list[str]]:
+    """Each recipient's refusal, and the recipients the relay will take."""
+    refused: dict[str, RecipientAnswer] = {}
+    accepted: list[str] = []
+    for recipient in recipients:
+        try:
+            await client.rcpt(recipient, encoding=encoding)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            if exc.code == CLOSING or not client.is_connected:
+                raise _ConnectionGone(exc.code, exc.message) from exc
+            refused[recipient] = RecipientAnswer(recipient, exc.code, exc.message)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            raise _ConnectionGone(None, f"connection lost: {exc.message}") from exc
+        except aiosmtplib.SMTPTimeoutError as exc:
+            raise TemporaryDeliveryError(None, f"timed out: {exc.message}") from exc
+        except ValueError as exc:
+            # aiosmtplib refuses, before writing anything, an address that could inject
+            # commands. The API never stores one, but if it did, only this recipient fails.
+            refused[recipient] = RecipientAnswer(recipient, 553, f"5.1.3 not sent: {exc}")
+        else:
+            accepted.append(recipient)
+    return refused, accepted
+
+
+async def _data(client: aiosmtplib.SMTP, content: bytes) -> aiosmtplib.SMTPResponse:
+    try:
+        return await client.data(content)
+    except aiosmtplib.SMTPDataError as exc:
+        raise _message_error(exc.code, exc.message) from exc
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
+        # The relay may have taken the message before the connection broke; a retry may
+        # duplicate it, with the same Message-ID.
+        raise TemporaryDeliveryError(None, f"connection lost during DATA: {exc.message}") from exc
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    """End a failed transaction so the connection can carry the next one (or drop it)."""
+    if not client.is_connected:
+        return
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+    except asyncio.CancelledError:
+        client.close()
+        raise
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit(timeout=5)
+    except (aiosmtplib.SMTPException, OSError):
+        pass
+    finally:
+        client.close()
+
+
+def _disable_nagle(client: aiosmtplib.SMTP) -> None:
+    """Send each command and message at once: with Nagle's algorithm, the tail of a message
+    can wait for the relay's delayed ACK (~40 ms per message). asyncio and uvloop set this on
+    TCP connections already; per-message latency matters enough to not depend on that."""
+    sock = client.get_transport_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _message_error(code: int, reply: str) -> DeliveryError:
+    """The relay's verdict on the whole message: 5xx is final, anything else may pass later."""
+    if 500 <= code < 600:
+        return PermanentDeliveryError(code, reply)
+    return TemporaryDeliveryError(code, reply)
+
+
+def _session_error(exc: aiosmtplib.SMTPException | OSError) -> TemporaryDeliveryError:
+    """Connecting, EHLO, STARTTLS or AUTH failed. Always temporary, even on a 5xx: the relay
+    refused our session, not this message, so once the relay (or our configuration) is fixed,
+    the email can go out."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return TemporaryDeliveryError(exc.code, exc.message)
+    if isinstance(exc, ssl.SSLError):
+        return TemporaryDeliveryError(None, f"TLS with the SMTP server failed: {exc}")
+    return TemporaryDeliveryError(None, str(exc))
