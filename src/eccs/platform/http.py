@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from eccs.platform.telemetry import context_from, span
 
 log = structlog.get_logger("eccs.http")
 
@@ -206,6 +208,17 @@ class Observe:
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
+        traceparent = _header(scope, b"traceparent")
+        parent = context_from({"traceparent": traceparent}) if traceparent else None
+        # Named by method now and renamed to the route template once routing has found it:
+        # raw paths carry ids and would make every span name unique.
+        with span(scope["method"], parent, SpanKind.SERVER) as request_span:
+            await self._answer(scope, receive, send, request_id, started)
+            request_span.update_name(f"{scope['method']} {_route(scope)}")
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str, started: float
+    ) -> None:
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -223,7 +236,7 @@ class Observe:
             structlog.contextvars.unbind_contextvars("request_id")
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        route = _route(scope)
         method = scope["method"]
         HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
         HTTP_LATENCY.labels(self.service, method, route, str(status)).observe(seconds)
@@ -231,6 +244,10 @@ class Observe:
             log.info(
                 "request", method=method, route=route, status=status, ms=round(seconds * 1e3, 2)
             )
+
+
+def _route(scope: Scope) -> str:
+    return getattr(scope.get("route"), "path", None) or "unmatched"
 
 
 # --- the application ----------------------------------------------------------------------------
@@ -245,7 +262,10 @@ def create_app(
     max_request_bytes: int,
     trusted_proxies: list[str],
     description: str = "",
+    reported_checks: Mapping[str, ReadyCheck] | None = None,
 ) -> FastAPI:
+    """`ready_checks` decide /ready's status; `reported_checks` only show their state in its body
+    (a dependency the service copes without, such as the broker for the API)."""
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
@@ -254,7 +274,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
     app.add_middleware(Observe, service=service)
     _add_proxy_headers(app, trusted_proxies)
-    _add_operational_routes(app, ready_checks)
+    _add_operational_routes(app, ready_checks, reported_checks or {})
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -277,7 +297,9 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-def _add_operational_routes(app: FastAPI, checks: Mapping[str, ReadyCheck]) -> None:
+def _add_operational_routes(
+    app: FastAPI, checks: Mapping[str, ReadyCheck], reported: Mapping[str, ReadyCheck]
+) -> None:
     @app.get("/health", tags=["operations"], summary="The process is alive")
     async def health() -> Health:
         return Health(status="ok")
@@ -290,9 +312,10 @@ def _add_operational_routes(app: FastAPI, checks: Mapping[str, ReadyCheck]) -> N
         response_model=Readiness,
     )
     async def ready() -> Response:
-        results = await asyncio.gather(*(_run_check(check) for check in checks.values()))
-        states = dict(zip(checks, results, strict=True))
-        ok = all(state == "ok" for state in states.values())
+        every = {**reported, **checks}
+        results = await asyncio.gather(*(_run_check(check) for check in every.values()))
+        states = dict(zip(every, results, strict=True))
+        ok = all(states[name] == "ok" for name in checks)
         body = Readiness(status="ready" if ok else "not_ready", checks=states)
         return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 

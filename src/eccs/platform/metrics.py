@@ -5,7 +5,7 @@ Labels stay low-cardinality: route templates, never raw paths or user ids.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "eccs_http_requests_total",
@@ -23,6 +23,11 @@ EMAILS_ACCEPTED = Counter(
     "Emails accepted by the send API, by whether they were scheduled for later.",
     ["scheduled"],
 )
+EMAILS_REQUEUED = Counter(
+    "eccs_emails_requeued_total",
+    "Failed emails queued again with a fresh attempt budget, by why (owner_retry, replay).",
+    ["reason"],
+)
 LOGINS = Counter(
     "eccs_logins_total",
     "Login attempts, by outcome (success, bad_credentials, throttled).",
@@ -31,6 +36,81 @@ LOGINS = Counter(
 REFRESH_REUSE = Counter(
     "eccs_refresh_token_reuse_total",
     "Refresh tokens presented again after rotation and outside the grace period (family revoked).",
+)
+
+# --- notification-service: delivery -------------------------------------------------------------
+
+EMAILS_PROCESSED = Counter(
+    "eccs_emails_processed_total",
+    "Delivery requests handled by the worker, by what they led to"
+    " (sent, retrying, failed, skipped, invalid).",
+    ["outcome"],
+)
+DELIVERY_ATTEMPTS = Counter(
+    "eccs_delivery_attempts_total", "SMTP delivery attempts made (one per email per attempt)."
+)
+RETRIES_SCHEDULED = Counter(
+    "eccs_delivery_retries_scheduled_total",
+    "Attempts that ended with a temporary failure and a retry scheduled after a backoff.",
+)
+DEAD_LETTERS = Counter(
+    "eccs_dead_letters_total",
+    "Records written to eccs.email.dlq, by reason (refused, exhausted, expired, invalid).",
+    ["reason"],
+)
+DELIVERY_LATENCY = Histogram(
+    "eccs_delivery_latency_seconds",
+    "Time from the API accepting an email to an SMTP server accepting it (250).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+SMTP_SEND_SECONDS = Histogram(
+    "eccs_smtp_send_seconds",
+    "Time of one SMTP transaction (all recipients of one attempt).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+AUDIT_WRITE_FAILURES = Counter(
+    "eccs_audit_write_failures_total",
+    "Audit events that could not be written (delivery went on; the trail has a gap).",
+)
+MESSAGES_IN_FLIGHT = Gauge(
+    "eccs_consumer_messages_in_flight", "Messages the worker is handling right now."
+)
+CONSUMER_LAG = Gauge(
+    "eccs_consumer_lag_messages",
+    "Messages behind the end of each partition of eccs.email.requested, from the broker's end"
+    " offset (wrong on the embedded broker, which misreports end offsets: do not alert there).",
+    ["partition"],
+)
+
+# --- email-service: outbox relay ----------------------------------------------------------------
+
+OUTBOX_PUBLISHED = Counter(
+    "eccs_outbox_published_total",
+    "Outbox records published to Kafka and acknowledged by the broker, by topic.",
+    ["topic"],
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "eccs_outbox_publish_failures_total",
+    "Outbox publish rounds that failed and were rolled back (their rows are tried again),"
+    " by error type.",
+    ["error"],
+)
+OUTBOX_REDELIVERIES = Counter(
+    "eccs_outbox_redeliveries_total",
+    "Emails published again because they stayed queued or sending past the visibility timeout.",
+)
+OUTBOX_BACKLOG = Gauge(
+    "eccs_outbox_backlog",
+    "Outbox rows that are due and not yet published (refreshed every few seconds).",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "eccs_outbox_oldest_due_age_seconds",
+    "Seconds since the oldest due, unpublished outbox row became due (0 when there is none).",
+)
+OUTBOX_PUBLISH_LATENCY = Histogram(
+    "eccs_outbox_publish_latency_seconds",
+    "Time from an outbox row becoming due (available_at) to the broker acknowledging it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 
 # --- notification-service: SMTP connections -------------------------------------------------------

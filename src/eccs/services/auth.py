@@ -19,6 +19,7 @@ from eccs.platform.background import periodically
 from eccs.platform.http import create_app
 from eccs.platform.security import Principal
 from eccs.platform.settings import DatabaseSettings, HttpSettings, load
+from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
 
 class LocalVerifier:
@@ -36,6 +37,7 @@ HOUSEKEEPING_SECONDS = 600.0
 
 def build(environ: Mapping[str, str] | None = None) -> FastAPI:
     identity_settings = load(IdentitySettings, environ)
+    configure_tracing("auth", load(TelemetrySettings, environ))
     database = load(DatabaseSettings, environ)
     http = load(HttpSettings, environ)
     identity = Identity(

@@ -1,0 +1,204 @@
+"""The notification worker's Kafka consumer: many messages at once, offsets committed safely.
+
+Messages of a batch are handled concurrently (bounded by the policy's concurrency). A partition's
+offset is committed only up to its lowest message still in flight, so a crash at any moment
+resumes at the first message not fully handled; everything after it that was done is read again
+and skipped by the handler (the attempt already finished). A handler never sleeps: a delayed
+retry is an outbox row, so no partition waits behind one.
+
+Anything unexpected (PostgreSQL down, a bug) stops consumption; the consumer is rebuilt after a
+pause and resumes from the last commit, as a restarted process would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+
+from eccs.contracts.topics import EMAIL_DLQ, EMAIL_REQUESTED
+from eccs.delivery.handler import Incoming, Outcome
+from eccs.platform import metrics
+from eccs.platform.kafka import KafkaSettings, ensure_topics, start_when_reachable
+
+log = structlog.get_logger("eccs.delivery")
+
+GROUP = "eccs-notification"
+COMMIT_EVERY_SECONDS = 1.0
+RESTART_PAUSE_SECONDS = 2.0
+
+Handle = Callable[[Incoming], Awaitable[Outcome]]
+
+
+class OffsetTracker:
+    """Which offsets of each partition are in flight, and how far it is safe to commit."""
+
+    def __init__(self) -> None:
+        self._in_flight: dict[TopicPartition, set[int]] = {}
+        self._next: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+
+    def started(self, tp: TopicPartition, offset: int) -> None:
+        self._in_flight.setdefault(tp, set()).add(offset)
+        self._next[tp] = max(self._next.get(tp, 0), offset + 1)
+
+    def finished(self, tp: TopicPartition, offset: int) -> None:
+        self._in_flight[tp].discard(offset)
+
+    def in_flight(self) -> int:
+        return sum(len(offsets) for offsets in self._in_flight.values())
+
+    def committable(self) -> dict[TopicPartition, int]:
+        """Per partition, the next offset to read after a restart, where it moved on."""
+        ready: dict[TopicPartition, int] = {}
+        for tp, next_offset in self._next.items():
+            offsets = self._in_flight.get(tp)
+            safe = min(offsets) if offsets else next_offset
+            if self._committed.get(tp) != safe:
+                ready[tp] = safe
+        return ready
+
+    def committed(self, offsets: dict[TopicPartition, int]) -> None:
+        self._committed.update(offsets)
+
+    def forget(self, partitions: set[TopicPartition]) -> None:
+        for tp in partitions:
+            self._in_flight.pop(tp, None)
+            self._next.pop(tp, None)
+            self._committed.pop(tp, None)
+
+
+class DeliveryConsumer:
+    def __init__(self, settings: KafkaSettings, handle: Handle, concurrency: int) -> None:
+        self.settings = settings
+        self.handle = handle
+        self.concurrency = concurrency
+        self.running = False  # for /ready: consuming, with partitions assigned or waiting
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._failure: BaseException | None = None
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consume until `stopping` is set, rebuilding the consumer after any crash."""
+        while not stopping.is_set():
+            consumer = self._new_consumer()
+            if not await start_when_reachable(consumer, "consumer", stopping):
+                return
+            try:
+                await self._consume(consumer, stopping)
+            except Exception as exc:  # resume from the last commit, as a restart would
+                log.error("consumer_crashed", error=repr(exc), resume_in=RESTART_PAUSE_SECONDS)
+            finally:
+                await self._stop(consumer)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=RESTART_PAUSE_SECONDS)
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        self._tracker = OffsetTracker()
+        self._failure = None
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=GROUP,
+            client_id="eccs-notification",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            max_poll_records=self.concurrency,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+        )
+
+    async def _consume(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
+        await ensure_topics(self.settings, [EMAIL_REQUESTED, EMAIL_DLQ])
+        consumer.subscribe([EMAIL_REQUESTED], listener=_Rebalance(self, consumer))
+        self.running = True
+        last_commit = asyncio.get_running_loop().time()
+        while not stopping.is_set():
+            free = max(1, self.concurrency - self._tracker.in_flight())
+            batches = await consumer.getmany(timeout_ms=500, max_records=free)
+            for tp, records in batches.items():
+                for record in records:
+                    await self._start(tp, record)
+            if self._failure is not None:
+                raise self._failure
+            now = asyncio.get_running_loop().time()
+            if now - last_commit >= COMMIT_EVERY_SECONDS:
+                await self.commit(consumer)
+                await _report_lag(consumer)
+                last_commit = now
+
+    async def _start(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+        await self._slots.acquire()  # waits while `concurrency` messages are in flight
+        self._tracker.started(tp, record.offset)
+        task = asyncio.create_task(self._handle(tp, record))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
+        metrics.MESSAGES_IN_FLIGHT.inc()
+        try:
+            await self.handle(_incoming(record))
+            self._tracker.finished(tp, record.offset)
+        except Exception as exc:  # left in flight: its offset is never committed past
+            log.error(
+                "message_failed", offset=record.offset, partition=tp.partition, error=repr(exc)
+            )
+            self._failure = exc
+        finally:
+            metrics.MESSAGES_IN_FLIGHT.dec()
+            self._slots.release()
+
+    async def drain(self) -> None:
+        """Let the messages in flight finish (each is bounded by the SMTP timeout)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def forget(self, partitions: set[TopicPartition]) -> None:
+        self._tracker.forget(partitions)
+
+    async def commit(self, consumer: AIOKafkaConsumer) -> None:
+        offsets = self._tracker.committable()
+        if offsets:
+            await consumer.commit(offsets)
+            self._tracker.committed(offsets)
+
+    async def _stop(self, consumer: AIOKafkaConsumer) -> None:
+        self.running = False
+        await self.drain()
+        with contextlib.suppress(Exception):  # the broker may be gone; the next start resumes
+            await self.commit(consumer)
+        await consumer.stop()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Before partitions move to another worker, finish their messages and commit them."""
+
+    def __init__(self, owner: DeliveryConsumer, consumer: AIOKafkaConsumer) -> None:
+        self.owner = owner
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.owner.drain()
+        with contextlib.suppress(Exception):
+            await self.owner.commit(self.consumer)
+        self.owner.forget(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned))
+
+
+def _incoming(record: ConsumerRecord[bytes, bytes]) -> Incoming:
+    headers = {key: value.decode("utf-8", "replace") for key, value in record.headers or ()}
+    return Incoming(record.topic, record.partition, record.offset, record.value, headers)
+
+
+async def _report_lag(consumer: AIOKafkaConsumer) -> None:
+    """Messages between this worker's position and the end of each of its partitions."""
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)  # known once a fetch for the partition has answered
+        if end is not None:
+            position = await consumer.position(tp)
+            metrics.CONSUMER_LAG.labels(str(tp.partition)).set(max(0, end - position))

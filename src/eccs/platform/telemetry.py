@@ -1,0 +1,63 @@
+"""Tracing with OpenTelemetry: W3C trace context in, spans out (OTLP when configured).
+
+A tracer provider is always installed so every request and message has a real trace id that
+travels on (HTTP → outbox → Kafka headers → worker) and appears in log lines; spans are exported
+only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import structlog
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from eccs.platform.settings import Fragment
+
+_propagator = TraceContextTextMapPropagator()
+
+
+class TelemetrySettings(Fragment):
+    otel_exporter_otlp_endpoint: str | None = None
+
+
+def configure_tracing(service: str, settings: TelemetrySettings) -> None:
+    provider = TracerProvider(resource=Resource.create({"service.name": f"eccs-{service}"}))
+    if settings.otel_exporter_otlp_endpoint:
+        # Imported here: the exporter pulls in protobuf, which a service without it never needs.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    trace.set_tracer_provider(provider)
+
+
+def context_from(carrier: Mapping[str, str]) -> Context:
+    """The trace context carried by headers (`traceparent`), or an empty one."""
+    return _propagator.extract(carrier=dict(carrier))
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the active span, to pass along with work handed to others."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def span(
+    name: str, parent: Context | None, kind: SpanKind, **attributes: str | int
+) -> Iterator[Span]:
+    """Start a span and bind its trace id to the log lines written inside it."""
+    tracer = trace.get_tracer("eccs")
+    with tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as s:
+        trace_id = format(s.get_span_context().trace_id, "032x")
+        with structlog.contextvars.bound_contextvars(trace_id=trace_id):
+            yield s
