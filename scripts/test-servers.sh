@@ -24,6 +24,25 @@ if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q
 fi
 echo "Test servers: PostgreSQL 15 ready to start."
 
+# --- Kafka: Apache Kafka 4.x (KRaft) jars from Maven Central, cached per version ---------------
+kafka_packages=()
+command -v java >/dev/null || kafka_packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || kafka_packages+=(maven)
+if [ ${#kafka_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "The Kafka tests need these Debian packages: ${kafka_packages[*]}." >&2
+    echo "Install them with: sudo apt-get install -y ${kafka_packages[*]}" >&2
+    exit 1
+  fi
+  echo "Installing ${kafka_packages[*]} (Debian packages)…"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${kafka_packages[@]}" >/dev/null
+fi
+# fetch.sh says whether the jars were cached or how long fetching took; its last line (the
+# Kafka home, for tests/servers/kafka.py) is left out here.
+bash "$(dirname "${BASH_SOURCE[0]}")/servers/kafka/fetch.sh" | sed '$d'
+echo "Test servers: Kafka ready to start."
+
 # --- MongoDB wire protocol: FerretDB 1.24 built from the Go module proxy, cached per version ---
 # build.sh says whether the binary was cached or how long building took; its last line (the
 # binary, for tests/servers/ferretdb.py) is left out here. Debian's Go (1.19) is too old for it.

@@ -24,6 +24,7 @@ import pytest
 from eccs.identity.tokens import generate_ed25519_pem
 from eccs.platform import migrations
 from tests.servers import ferretdb, postgres
+from tests.servers import kafka as kafka_servers
 from tests.servers import smtp as smtp_servers
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -96,6 +97,34 @@ def ferretdb_url(work_dir: Path, postgres_server: postgres.PostgresServer) -> It
         yield server.url
 
 
+@pytest.fixture(scope="session")
+def kafka(work_dir: Path) -> Iterator[kafka_servers.KafkaServer]:
+    """A real Apache Kafka 4.4 (KRaft, one node) for the whole session.
+
+    A test may stop and start it (same port, same data) but must leave it running.
+    """
+    if reason := kafka_servers.available():
+        unavailable(reason)
+    try:
+        kafka_servers.ensure_fetched()
+    except RuntimeError as exc:
+        unavailable(f"the Kafka jars could not be fetched: {exc}")
+    with kafka_servers.running(work_dir / "kafka") as server:
+        yield server
+
+
+def _kafka_for_services(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The broker the services talk to, when a test of this session uses Kafka: it must start
+    before them. Sessions without such a test start no broker (the services run without one)."""
+    if not any("kafka" in item.fixturenames for item in request.session.items):
+        return {}
+    try:
+        broker: kafka_servers.KafkaServer = request.getfixturevalue("kafka")
+    except pytest.skip.Exception:
+        return {}  # the Kafka tests skip themselves; the others need no broker
+    return {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
+
+
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
@@ -156,9 +185,12 @@ def wait_ready(service: Service, timeout: float = 60.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def service_env(database: Database, jwt_key_file: Path) -> dict[str, str]:
+def service_env(
+    database: Database, jwt_key_file: Path, request: pytest.FixtureRequest
+) -> dict[str, str]:
     return {
         **os.environ,
+        **_kafka_for_services(request),
         "DATABASE_URL": database.url,
         "JWT_PRIVATE_KEY_FILE": str(jwt_key_file),
         "BCRYPT_ROUNDS": "4",

@@ -11,11 +11,13 @@ from fastapi import FastAPI
 from eccs.mail.contacts.endpoints import router as contacts
 from eccs.mail.emails.endpoints import router as emails
 from eccs.mail.idempotency import IdempotencyStore
+from eccs.mail.outbox import OutboxRelay, RelaySettings
 from eccs.mail.settings import MailSettings
 from eccs.mail.templates.endpoints import router as templates
 from eccs.platform import db
 from eccs.platform.background import periodically
 from eccs.platform.http import create_app
+from eccs.platform.kafka import KafkaSettings
 from eccs.platform.security import JwksVerifier
 from eccs.platform.settings import DatabaseSettings, HttpSettings, TokenVerifierSettings, load
 
@@ -30,6 +32,10 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
     engine = db.create_engine(database, application_name="eccs-email")
 
     sessions = db.session_factory(engine)
+    # The relay publishes what the API commits to the outbox; it needs no broker to start.
+    relay = OutboxRelay(
+        sessions, database.libpq_url(), load(KafkaSettings, environ), load(RelaySettings, environ)
+    )
 
     async def housekeeping() -> None:
         async with sessions() as session:
@@ -43,7 +49,11 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         app.state.mail_settings = mail
         app.state.token_verifier = verifier
         async with periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
-            yield
+            await relay.start()
+            try:
+                yield
+            finally:
+                await relay.stop()
         await verifier.aclose()
         await engine.dispose()
 
@@ -53,6 +63,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         description="Send emails, follow their delivery, and manage templates and contacts.",
         lifespan=lifespan,
         ready_checks={"postgresql": lambda: db.ping(engine)},
+        reported_checks={"outbox_relay": relay.check},
         max_request_bytes=http.max_request_bytes,
         trusted_proxies=http.trusted_proxies,
     )

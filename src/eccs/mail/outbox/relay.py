@@ -1,0 +1,383 @@
+"""The outbox relay: publishes committed outbox rows to Kafka once they are due.
+
+PostgreSQL is the system of record. A row is marked published only after the broker acknowledged
+every record of its batch, in the transaction that claimed it (`FOR UPDATE SKIP LOCKED`), so any
+number of relays can run side by side and none publishes a row another one holds. A failed batch
+rolls back and is tried again; the worst case is a duplicate, which the worker skips.
+
+The relay wakes on `NOTIFY eccs_outbox` (sent by a trigger when rows are committed), on the
+earliest future `available_at` (scheduled sends, retry backoffs) and, as a safety net, every few
+seconds. Alongside it run the visibility sweep (emails stuck `queued` or `sending` are requested
+again), the backlog gauges and the purge of old published rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import orjson
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from eccs.contracts.messages import email_requested
+from eccs.contracts.topics import EMAIL_REQUESTED
+from eccs.mail.outbox.repository import DueRow, OutboxRepository
+from eccs.platform import kafka
+from eccs.platform.background import periodically
+from eccs.platform.metrics import (
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISH_FAILURES,
+    OUTBOX_PUBLISH_LATENCY,
+    OUTBOX_PUBLISHED,
+    OUTBOX_REDELIVERIES,
+)
+from eccs.platform.settings import Fragment
+
+log = structlog.get_logger("eccs.outbox")
+
+CHANNEL = "eccs_outbox"
+BACKLOG_SECONDS = 5.0
+PURGE_SECONDS = 60.0
+# Published rows are kept this long (to look into a recent publish), then deleted in batches.
+RETENTION = timedelta(hours=1)
+PURGE_BATCH = 5_000
+FAILURE_LOG_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 10.0
+# On shutdown, an in-flight batch gets this long to be acknowledged before it is abandoned.
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+class RelaySettings(Fragment):
+    # Longer than the worker's SMTP timeout: an email still queued or sending after this is
+    # published again from PostgreSQL.
+    email_visibility_timeout_seconds: float = Field(default=60.0, gt=0)
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # How long the relay sleeps at most when no notification wakes it.
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
+
+    @property
+    def visibility_timeout(self) -> timedelta:
+        return timedelta(seconds=self.email_visibility_timeout_seconds)
+
+    @property
+    def sweep_seconds(self) -> float:
+        return max(self.email_visibility_timeout_seconds / 4, 1.0)
+
+
+class RelayNotPublishing(Exception):
+    """Why the relay cannot publish right now (reported by /ready; sends are still accepted)."""
+
+
+class FailureLog:
+    """Logs the first failure of an outage at once, then one line per period with a count.
+
+    An outage of hours is a handful of lines, not one per round, and never one per row.
+    """
+
+    def __init__(self, what: str, every: float = FAILURE_LOG_SECONDS) -> None:
+        self.what = what
+        self.every = every
+        self.failures = 0
+        self.last_logged: float | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        now = time.monotonic()
+        if self.last_logged is None or now - self.last_logged >= self.every:
+            log.warning(f"{self.what}_failed", error=describe(exc), failures_so_far=self.failures)
+            self.last_logged = now
+
+    def recovered(self) -> None:
+        if self.failures:
+            log.info(f"{self.what}_recovered", failures=self.failures)
+        self.failures = 0
+        self.last_logged = None
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+async def wait_for_event(event: asyncio.Event, seconds: float) -> None:
+    """Wait until `event` is set or `seconds` have passed, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=seconds)
+
+
+class Listener:
+    """LISTEN on the outbox channel over a connection of its own, calling `wake` on every
+    notification and whenever it (re)connects, since rows may have been committed meanwhile.
+    A dropped connection is noticed at once (or by a keep-alive query) and reopened with backoff.
+    """
+
+    KEEPALIVE_SECONDS = 30.0
+
+    def __init__(self, dsn: str, wake: Callable[[], None]) -> None:
+        self.dsn = dsn
+        self.wake = wake
+        self.failures = FailureLog("outbox_listen")
+
+    async def run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self._listen_until_lost()
+                delay = 0.5  # it was listening until now: try again soon
+            except Exception as exc:  # whatever broke the connection, listen again after a pause
+                self.failures.failed(exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+    async def _listen_until_lost(self) -> None:
+        connection = await asyncpg.connect(
+            self.dsn, timeout=10, server_settings={"application_name": "eccs-outbox-listener"}
+        )
+        try:
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _: lost.set())
+            await connection.add_listener(CHANNEL, lambda *_: self.wake())
+            self.failures.recovered()
+            self.wake()
+            while not lost.is_set():
+                await wait_for_event(lost, self.KEEPALIVE_SECONDS)
+                if not lost.is_set():  # a silently dead peer shows only when we ask
+                    await connection.fetchval("SELECT 1", timeout=10)
+            self.failures.failed(ConnectionError("the LISTEN connection was closed"))
+        finally:
+            await close_quietly(connection)
+
+
+async def close_quietly(connection: asyncpg.Connection) -> None:
+    try:
+        await connection.close(timeout=2)
+    except Exception:  # closing a broken connection may fail in many ways; drop it regardless
+        connection.terminate()
+
+
+class OutboxRelay:
+    """Publishes due outbox rows; `start()` returns at once, whether or not Kafka is reachable."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        listen_dsn: str,
+        kafka_settings: kafka.KafkaSettings,
+        settings: RelaySettings,
+        client_id: str = "eccs-outbox-relay",
+    ) -> None:
+        self.sessions = sessions
+        self.kafka_settings = kafka_settings
+        self.settings = settings
+        self.client_id = client_id
+        self.failures = FailureLog("outbox_publish")
+        self.problem: str | None = "not started"
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.listener = Listener(listen_dsn, self._wake.set)
+        self._producer: AIOKafkaProducer | None = None
+        self._publishing: asyncio.Task[None] | None = None
+        self._listening: asyncio.Task[None] | None = None
+        self._jobs = contextlib.AsyncExitStack()
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.problem = f"connecting to Kafka at {self.kafka_settings.kafka_bootstrap_servers}"
+        self._producer = kafka.producer(self.kafka_settings, self.client_id)
+        self._publishing = asyncio.create_task(self._publish_forever(), name="outbox-relay")
+        self._listening = asyncio.create_task(self.listener.run(), name="outbox-listener")
+        for name, seconds, job in (
+            ("outbox-visibility-sweep", self.settings.sweep_seconds, self.redeliver_stale),
+            ("outbox-backlog", BACKLOG_SECONDS, self.refresh_backlog),
+            ("outbox-purge", PURGE_SECONDS, self.purge_published),
+        ):
+            await self._jobs.enter_async_context(periodically(name, seconds, job))
+
+    async def stop(self) -> None:
+        """Stop publishing: the batch in flight may finish; if it cannot, it stays unpublished."""
+        self._stopping.set()
+        self._wake.set()
+        await self._jobs.aclose()
+        tasks = [task for task in (self._publishing, self._listening) if task is not None]
+        if self._publishing is not None:
+            await asyncio.wait({self._publishing}, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._producer is not None:
+            with contextlib.suppress(KafkaError, TimeoutError):
+                await asyncio.wait_for(self._producer.stop(), timeout=SHUTDOWN_GRACE_SECONDS)
+        self.problem = "stopped"
+
+    async def check(self) -> None:
+        """For /ready: raises while the relay connects to Kafka or after a failed round."""
+        if self.problem is not None:
+            raise RelayNotPublishing(self.problem)
+
+    # --- publishing -------------------------------------------------------------------------
+
+    async def _publish_forever(self) -> None:
+        assert self._producer is not None
+        if not await kafka.start_when_reachable(self._producer, "outbox-relay", self._stopping):
+            return
+        await self._ensure_topic()
+        self.problem = None
+        delay = 0.5
+        while not self._stopping.is_set():
+            self._wake.clear()  # a notification from here on triggers another round
+            try:
+                idle = await self._round()
+            except Exception as exc:  # an outage must never end the relay: roll back, retry
+                self._failed(exc)
+                await wait_for_event(self._stopping, delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                continue
+            delay = 0.5
+            self._recovered()
+            if idle > 0:
+                await wait_for_event(self._wake, idle)
+
+    async def _ensure_topic(self) -> None:
+        try:
+            await kafka.ensure_topics(self.kafka_settings, [EMAIL_REQUESTED])
+        except KafkaError as exc:  # the topic may exist already, or the broker creates it
+            log.warning("outbox_topic_not_created", topic=EMAIL_REQUESTED, error=describe(exc))
+
+    async def _round(self) -> float:
+        """Publish one batch; returns how long to sleep before the next round (0: go on)."""
+        if await self._publish_batch() >= self.settings.outbox_batch_size:
+            return 0.0
+        async with self.sessions() as session:
+            until_due = await OutboxRepository(session).seconds_until_next_due()
+        poll = self.settings.outbox_poll_seconds
+        if until_due is None or until_due <= 0:
+            # Nothing is waiting, or the due rows are held by another relay publishing them.
+            return poll
+        return min(until_due, poll)
+
+    async def _publish_batch(self) -> int:
+        async with self.sessions() as session, session.begin():
+            outbox = OutboxRepository(session)
+            rows = await outbox.claim_due(self.settings.outbox_batch_size)
+            if not rows:
+                return 0
+            await self._send_all(rows)
+            acknowledged_at = datetime.now(UTC)
+            await outbox.mark_published([row.id for row in rows])
+            await outbox.queue_emails([row.email_id for row in rows])
+        record_published(rows, acknowledged_at)
+        return len(rows)
+
+    async def _send_all(self, rows: list[DueRow]) -> None:
+        """Hand every record to the producer, then wait for all acknowledgements together."""
+        assert self._producer is not None
+        acks: list[asyncio.Future[Any]] = []
+        try:
+            for row in rows:
+                acks.append(await self._producer.send(row.topic, **record_of(row)))
+            outcomes = await asyncio.gather(*acks, return_exceptions=True)
+        except BaseException:
+            for ack in acks:  # the batch is abandoned: its rows stay unpublished
+                ack.add_done_callback(ignore_outcome)
+            raise
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    def _failed(self, exc: Exception) -> None:
+        OUTBOX_PUBLISH_FAILURES.labels(type(exc).__name__).inc()
+        self.problem = f"publishing failed: {describe(exc)}"
+        self.failures.failed(exc)
+
+    def _recovered(self) -> None:
+        self.problem = None
+        self.failures.recovered()
+
+    # --- visibility timeout, gauges, housekeeping -------------------------------------------
+
+    async def redeliver_stale(self) -> int:
+        """Request again every email stuck `queued` or `sending` past the visibility timeout."""
+        total = 0
+        while True:
+            count = await self._redeliver_batch()
+            total += count
+            if count < self.settings.outbox_batch_size:
+                return total
+
+    async def _redeliver_batch(self) -> int:
+        limit = self.settings.outbox_batch_size
+        async with self.sessions() as session, session.begin():
+            outbox = OutboxRepository(session)
+            stale = await outbox.requeue_stale(self.settings.visibility_timeout, limit)
+            if stale:
+                now = datetime.now(UTC)
+                await outbox.add(
+                    [redelivery(email_id, attempts, now) for email_id, attempts in stale]
+                )
+        if stale:
+            OUTBOX_REDELIVERIES.inc(len(stale))
+            log.info("emails_redelivered", count=len(stale), first=str(stale[0][0]))
+        return len(stale)
+
+    async def refresh_backlog(self) -> None:
+        async with self.sessions() as session:
+            backlog = await OutboxRepository(session).backlog()
+        OUTBOX_BACKLOG.set(backlog.rows)
+        OUTBOX_OLDEST_AGE.set(backlog.oldest_age_seconds)
+
+    async def purge_published(self) -> int:
+        total = 0
+        while True:
+            async with self.sessions() as session, session.begin():
+                count = await OutboxRepository(session).purge_published(RETENTION, PURGE_BATCH)
+            total += count
+            if count < PURGE_BATCH:
+                return total
+
+
+def record_of(row: DueRow) -> dict[str, Any]:
+    """The Kafka record of an outbox row: its key, its JSON payload and its string headers."""
+    return {
+        "key": row.key.encode(),
+        "value": orjson.dumps(row.payload),
+        "headers": [(name, value.encode()) for name, value in row.headers.items()],
+    }
+
+
+def ignore_outcome(ack: asyncio.Future[Any]) -> None:
+    # Reading the outcome keeps asyncio from reporting "exception was never retrieved".
+    if not ack.cancelled():
+        ack.exception()
+
+
+def record_published(rows: list[DueRow], acknowledged_at: datetime) -> None:
+    for topic, count in collections.Counter(row.topic for row in rows).items():
+        OUTBOX_PUBLISHED.labels(topic).inc(count)
+    for row in rows:
+        delay = (acknowledged_at - row.available_at).total_seconds()
+        OUTBOX_PUBLISH_LATENCY.observe(max(delay, 0.0))
+
+
+def redelivery(email_id: uuid.UUID, attempts: int, now: datetime) -> dict[str, Any]:
+    """An outbox row requesting the email's next attempt (the worker claims exactly that one)."""
+    payload, headers = email_requested(email_id, "redelivery", attempt=attempts + 1, now=now)
+    return {
+        "email_id": email_id,
+        "topic": EMAIL_REQUESTED,
+        "key": str(email_id),
+        "payload": payload,
+        "headers": headers,
+        "available_at": now,
+    }
