@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
 
 from eccs.platform.settings import ConfigError, DatabaseSettings, load
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from eccs.mail.dlq.repository import DeadLetterFilter
+    from eccs.mail.dlq.service import DeadLetterService
+    from eccs.platform.errors import AppError
 
 app = typer.Typer(
     help="ECCS: a self-hosted transactional email platform.",
@@ -19,7 +29,11 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered emails.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 console = Console(stderr=True)
+# What a command reports (tables, ids) goes to stdout; progress and errors go to stderr.
+report = Console()
 
 DEFAULT_PORTS = {"auth": 8001, "email": 8002, "notification": 8003}
 
@@ -117,6 +131,171 @@ def user_create(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     console.print(f"[green]✓[/] created {user.role} {user.email} ({user.id})")
+
+
+# --- dead-lettered emails ------------------------------------------------------------------------
+
+T = TypeVar("T")
+AGE = re.compile(r"(\d+)([smhdw])")
+AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_LISTED = 1000
+# "(sqlalchemy.dialects.postgresql.asyncpg.Error) <class '…'>: " before what went wrong.
+DRIVER_PREFIX = re.compile(r"^\([\w.]+\) (<class '[\w.]+'>: )?")
+
+ReasonOption = Annotated[
+    str | None, typer.Option(help="Only this failure reason: refused, exhausted, expired, invalid.")
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Failed at or after: ISO 8601 (UTC unless it says) or an age: 30m, 1h, 2d."),
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Failed before: ISO 8601 (UTC unless it says) or an age.")
+]
+
+
+@dlq_app.command("list")
+def dlq_list(
+    reason: ReasonOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: Annotated[int, typer.Option(help=f"Show at most this many (1-{MAX_LISTED}).")] = 50,
+) -> None:
+    """List dead-lettered emails, the latest failure first."""
+    matching = _dead_letter_filter(reason, since, until)
+    if not 1 <= limit <= MAX_LISTED:
+        raise fail(f"--limit must be between 1 and {MAX_LISTED}")
+    page = _with_dead_letters(lambda service: service.page(matching, 1, limit))
+    report.print(_dead_letter_table(page["items"]))
+    report.print(f"{len(page['items'])} shown of {page['total']} dead-lettered emails")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    limit: Annotated[int, typer.Option(help="Re-queue at most this many (1-1000).")],
+    reason: ReasonOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Spread their delivery at this many emails per second.")
+    ] = None,
+) -> None:
+    """Re-queue dead-lettered emails, the oldest failure first, with a fresh attempt budget."""
+    matching = _dead_letter_filter(reason, since, until)
+    actor = f"cli:{_operator()}"
+    result = _with_dead_letters(lambda service: service.replay(matching, limit, rate, actor=actor))
+    report.print(
+        f"re-queued {result['requeued']} of {result['matched']} matching dead-lettered emails"
+    )
+    for email_id in result["ids"]:
+        report.print(str(email_id))
+
+
+def _operator() -> str:
+    """Who runs the command, for the log line a replay leaves."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # a container user without a name
+        return "unknown"
+
+
+def _dead_letter_filter(
+    reason: str | None, since: str | None, until: str | None
+) -> DeadLetterFilter:
+    from eccs.mail.dlq.repository import DeadLetterFilter
+
+    now = datetime.now(UTC)
+    return DeadLetterFilter(reason, _moment("since", since, now), _moment("until", until, now))
+
+
+def _moment(option: str, value: str | None, now: datetime) -> datetime | None:
+    """A time given as ISO 8601 (naive means UTC) or as an age before now (`90m`, `2d`)."""
+    if value is None:
+        return None
+    try:
+        if age := AGE.fullmatch(value.strip()):
+            return now - timedelta(**{AGE_UNITS[age[2]]: int(age[1])})
+        moment = datetime.fromisoformat(value.strip())
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise fail(
+            f"--{option}: {value!r} is neither an ISO 8601 time nor an age like 30m, 1h or 2d"
+        ) from exc
+
+
+def _with_dead_letters(work: Callable[[DeadLetterService], Awaitable[T]]) -> T:
+    """Run work against DATABASE_URL in one transaction, with one-line errors."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from eccs.mail.dlq.service import DeadLetterService
+    from eccs.platform import db
+    from eccs.platform.errors import AppError
+
+    settings = database_settings()
+
+    async def run() -> T:
+        engine = db.create_engine(settings, application_name="eccs-cli")
+        try:
+            async with db.session_factory(engine)() as session:
+                result = await work(DeadLetterService(session))
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AppError as exc:
+        raise fail(_as_option_problem(exc)) from exc
+    except (OSError, SQLAlchemyError) as exc:
+        where = make_url(settings.libpq_url()).render_as_string(hide_password=True)
+        raise fail(f"could not use the database at {where}: {_database_problem(exc)}") from exc
+
+
+def _database_problem(exc: Exception) -> str:
+    """The server's or the network's own words, without the driver's class names."""
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return DRIVER_PREFIX.sub("", first_line)
+
+
+def _as_option_problem(exc: AppError) -> str:
+    """A service's validation error in the command's terms (`rate_per_second` is `--rate`)."""
+    if not exc.fields:
+        return exc.message
+    field = exc.fields[0]
+    option = {"rate_per_second": "rate"}.get(field.field, field.field)
+    return f"--{option.replace('_', '-')} {field.message}"
+
+
+def _dead_letter_table(items: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("id", "failed at", "reason", "sender", "subject", "recipients: last reply")
+    table.columns[0].no_wrap = True
+    table.columns[0].min_width = 36
+    for item in items:
+        failed_at = item["failed_at"]
+        table.add_row(
+            str(item["id"]),
+            f"{failed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z" if failed_at else "",
+            item["reason"] or "",
+            # Text, not markup: what users wrote may contain [brackets].
+            Text(item["sender_email"]),
+            Text(item["subject"]),
+            Text("\n".join(_last_reply(recipient) for recipient in item["recipients"])),
+        )
+    return table
+
+
+def _last_reply(recipient: dict[str, Any]) -> str:
+    answer = " ".join(
+        str(part) for part in (recipient["smtp_code"], recipient["smtp_reply"]) if part is not None
+    )
+    return f"{recipient['address']} {recipient['status']}" + (f": {answer}" if answer else "")
 
 
 @app.command()

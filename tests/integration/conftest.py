@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.conftest import Database
 
 PASSWORD = "a perfectly fine passphrase"
 
@@ -86,3 +90,82 @@ def alice(register: Callable[..., Account]) -> Account:
 @pytest.fixture
 def bob(register: Callable[..., Account]) -> Account:
     return register(name="Bob")
+
+
+@pytest.fixture
+def admin(register: Callable[..., Account], database: Database, auth_url: str) -> Account:
+    """An account with the admin role, given in the database and signed in again for a token
+    that carries it."""
+    account = register(name="Operator")
+    database.query("UPDATE users SET role = 'admin' WHERE id = $1", uuid.UUID(account.id))
+    response = httpx.post(
+        f"{auth_url}/api/auth/login",
+        json={"email": account.email, "password": account.password},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    account.session = response.json()
+    for client in (account.auth, account.mail):
+        client.headers["Authorization"] = f"Bearer {account.access_token}"
+    return account
+
+
+# What the delivery worker leaves behind for a recipient: (status, SMTP code, SMTP reply).
+REFUSED = ("refused", 550, "5.1.1 No such user here")
+ABANDONED = ("abandoned", 451, "4.3.0 Try again later")
+
+
+def mark_failed(
+    database: Database,
+    email_id: str,
+    reason: str = "refused",
+    *,
+    attempts: int = 1,
+    failed_at: datetime | None = None,
+    detail: str = "No recipient accepted the email.",
+    answers: dict[str, tuple[str, int | None, str | None]] | None = None,
+) -> None:
+    """Put an email in the state the delivery worker leaves one it gave up on: `failed` with a
+    reason, its delivery request published, and every recipient with its last answer (refused
+    for reason `refused`, abandoned otherwise, unless `answers` says otherwise by address)."""
+    key = uuid.UUID(email_id)
+    database.query(
+        "UPDATE emails SET status = 'failed', attempts = $2, failure_reason = $3,"
+        " failed_at = $4, last_error = $5, updated_at = $4 WHERE id = $1",
+        key,
+        attempts,
+        reason,
+        failed_at or datetime.now(UTC),
+        detail,
+    )
+    database.query("UPDATE outbox SET published_at = now() WHERE email_id = $1", key)
+    default = REFUSED if reason == "refused" else ABANDONED
+    for (address,) in database.query(
+        "SELECT address FROM email_recipients WHERE email_id = $1", key
+    ):
+        status, code, reply = (answers or {}).get(address, default)
+        database.query(
+            "UPDATE email_recipients SET status = $3, smtp_code = $4, smtp_reply = $5,"
+            " attempts = $6, updated_at = now() WHERE email_id = $1 AND address = $2",
+            key,
+            address,
+            status,
+            code,
+            reply,
+            attempts,
+        )
+
+
+def delivery_requests(database: Database, email_id: str, reason: str) -> list[dict[str, Any]]:
+    """The delivery requests written to the outbox for an email for one reason, oldest first,
+    whether or not the relay has published them yet."""
+    found = database.query(
+        "SELECT payload, headers, available_at, published_at FROM outbox"
+        " WHERE email_id = $1 AND payload->>'reason' = $2 ORDER BY id",
+        uuid.UUID(email_id),
+        reason,
+    )
+    return [
+        {**dict(row), "payload": json.loads(row["payload"]), "headers": json.loads(row["headers"])}
+        for row in found
+    ]

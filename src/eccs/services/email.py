@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 
 from eccs.mail.contacts.endpoints import router as contacts
+from eccs.mail.dlq.endpoints import router as dlq
 from eccs.mail.emails.endpoints import router as emails
 from eccs.mail.idempotency import IdempotencyStore
 from eccs.mail.outbox import OutboxRelay, RelaySettings
@@ -67,6 +68,6 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         max_request_bytes=http.max_request_bytes,
         trusted_proxies=http.trusted_proxies,
     )
-    for router in (emails, templates, contacts):
+    for router in (emails, templates, contacts, dlq):
         app.include_router(router)
     return app

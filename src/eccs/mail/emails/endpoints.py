@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from eccs.mail.emails.schemas import (
     Accepted,
@@ -22,10 +25,11 @@ from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fing
 from eccs.mail.settings import MailSettings
 from eccs.platform.db import DbSession
 from eccs.platform.http import errors
-from eccs.platform.security import CurrentUser
+from eccs.platform.security import CurrentUser, Principal
 
 router = APIRouter(prefix="/api/emails", tags=["emails"])
 SEND_ENDPOINT = "POST /api/emails/send"
+RETRY_ENDPOINT = "POST /api/emails/{id}/retry"
 
 
 def _settings(request: Request) -> MailSettings:
@@ -45,6 +49,41 @@ IdempotencyKey = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Once:
+    """Runs a request's work and answers 202 with its result, at most once per Idempotency-Key
+    (the key is recorded in the request's transaction, so only work that happened is replayed)."""
+
+    session: AsyncSession
+    settings: MailSettings
+    user: Principal
+    endpoint: str
+    key: str | None
+
+    async def accepted(
+        self,
+        work: Callable[[], Awaitable[dict[str, Any]]],
+        request: Callable[[], dict[str, Any]],
+    ) -> JSONResponse:
+        if self.key is None:
+            answer = await work()
+            await self.session.commit()
+            return JSONResponse(answer, status_code=202)
+        now = datetime.now(UTC)
+        keys = IdempotencyStore(self.session, timedelta(hours=self.settings.idempotency_ttl_hours))
+        fingerprint = request_fingerprint(request())
+        stored = await keys.claim(self.user.id, self.endpoint, self.key, fingerprint, now)
+        if stored is not None:
+            await self.session.rollback()
+            headers = {"Idempotent-Replayed": "true"}
+            return JSONResponse(stored.body, stored.status, headers=headers)
+        answer = await work()
+        response = StoredResponse(202, answer)
+        await keys.record(self.user.id, self.endpoint, self.key, fingerprint, response, now)
+        await self.session.commit()
+        return JSONResponse(answer, status_code=202)
+
+
 @router.post(
     "/send",
     status_code=status.HTTP_202_ACCEPTED,
@@ -60,23 +99,10 @@ async def send(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     service = EmailService(session, settings)
-    if idempotency_key is None:
-        accepted = await service.accept(user, body)
-        await session.commit()
-        return JSONResponse(accepted, status_code=202)
-    now = datetime.now(UTC)
-    keys = IdempotencyStore(session, timedelta(hours=settings.idempotency_ttl_hours))
-    fingerprint = request_fingerprint(body.model_dump(mode="json"))
-    stored = await keys.claim(user.id, SEND_ENDPOINT, idempotency_key, fingerprint, now)
-    if stored is not None:
-        await session.rollback()
-        return JSONResponse(stored.body, stored.status, headers={"Idempotent-Replayed": "true"})
-    accepted = await service.accept(user, body)
-    await keys.record(
-        user.id, SEND_ENDPOINT, idempotency_key, fingerprint, StoredResponse(202, accepted), now
+    once = Once(session, settings, user, SEND_ENDPOINT, idempotency_key)
+    return await once.accepted(
+        lambda: service.accept(user, body), lambda: body.model_dump(mode="json")
     )
-    await session.commit()
-    return JSONResponse(accepted, status_code=202)
 
 
 @router.get(
@@ -115,7 +141,9 @@ async def read(
     "/{email_id}/cancel",
     response_model=EmailOut,
     responses=errors(401, 404, 409, 422),
-    summary="Cancel a scheduled email",
+    summary="Cancel a scheduled or retrying email",
+    description="Only `scheduled` and `retrying` emails can be cancelled (else 409 `wrong_state`);"
+    " nothing more is sent for a cancelled email.",
 )
 async def cancel(
     email_id: uuid.UUID, user: CurrentUser, session: DbSession, settings: Settings
@@ -123,3 +151,32 @@ async def cancel(
     result = await EmailService(session, settings).cancel(user, email_id)
     await session.commit()
     return result
+
+
+@router.post(
+    "/{email_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=EmailOut,
+    responses=errors(401, 404, 409, 422),
+    summary="Retry a failed email",
+    description="Queues a `failed` email again (else 409 `wrong_state`) with a fresh attempt"
+    " budget; every recipient not yet accepted is tried again, refusals included. An expiry"
+    " already past is cleared. Answers the email as `GET /api/emails/{id}` does.",
+)
+async def retry(
+    email_id: uuid.UUID,
+    user: CurrentUser,
+    session: DbSession,
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    service = EmailService(session, settings)
+
+    async def retried() -> dict[str, Any]:
+        # As JSON, since an idempotency key stores the answer for replay.
+        email = await service.retry(user, email_id)
+        return EmailOut.model_validate(email, from_attributes=True).model_dump(mode="json")
+
+    once = Once(session, settings, user, RETRY_ENDPOINT, idempotency_key)
+    # The email is part of what the key stands for: the same key for another email is a 422.
+    return await once.accepted(retried, lambda: {"email_id": str(email_id)})

@@ -10,7 +10,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, exists, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    Row,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eccs.mail.models import Attachment, Email, OutboxEntry, Recipient
@@ -95,11 +107,55 @@ class EmailRepository:
         )
         return (await self.session.execute(query)).first() is not None
 
-    async def drop_pending_outbox(self, email_id: uuid.UUID) -> None:
+    async def drop_pending_outbox(self, *email_ids: uuid.UUID) -> None:
+        """Forget the delivery requests of these emails that the relay has not published yet."""
         await self.session.execute(
             delete(OutboxEntry).where(
-                OutboxEntry.email_id == email_id, OutboxEntry.published_at.is_(None)
+                OutboxEntry.email_id.in_(email_ids), OutboxEntry.published_at.is_(None)
             )
+        )
+
+    async def add_outbox(self, rows: list[dict[str, Any]]) -> None:
+        await self.session.execute(insert(OutboxEntry), rows)
+
+    async def lock_status(self, user_id: uuid.UUID, email_id: uuid.UUID) -> str | None:
+        """A user's email's status, its row locked until the transaction ends (None: no such)."""
+        query = (
+            select(Email.status)
+            .where(Email.id == email_id, Email.user_id == user_id)
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def reopen_failed(
+        self, email_ids: Sequence[uuid.UUID], now: datetime
+    ) -> dict[uuid.UUID, int]:
+        """Queue failed emails again with a fresh attempt budget; each one's latest attempt."""
+        query = (
+            update(Email)
+            .where(Email.id.in_(email_ids), Email.status == "failed")
+            .values(
+                status="queued",
+                attempt_base=Email.attempts,
+                failure_reason=None,
+                failed_at=None,
+                last_error=None,
+                # An expiry already past would fail the new attempt at once as expired.
+                expires_at=case((Email.expires_at <= now, None), else_=Email.expires_at),
+                updated_at=now,
+            )
+            .returning(Email.id, Email.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        return {row.id: row.attempts for row in await self.session.execute(query)}
+
+    async def reopen_recipients(self, email_ids: Sequence[uuid.UUID], now: datetime) -> None:
+        """Every recipient not accepted goes back to `pending`; its last SMTP answer is kept."""
+        await self.session.execute(
+            update(Recipient)
+            .where(Recipient.email_id.in_(email_ids), Recipient.status != "accepted")
+            .values(status="pending", updated_at=now)
+            .execution_options(synchronize_session=False)
         )
 
     async def page(

@@ -1,9 +1,10 @@
-"""Accepting, reading and cancelling emails."""
+"""Accepting, reading, cancelling and retrying emails."""
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
@@ -21,11 +22,12 @@ from eccs.mail.templates.rendering import Rendered, render_parts
 from eccs.mail.templates.repository import TemplateRepository
 from eccs.platform.addresses import check_header_safe
 from eccs.platform.errors import FieldProblem, InvalidInput
-from eccs.platform.metrics import EMAILS_ACCEPTED
+from eccs.platform.metrics import EMAILS_ACCEPTED, EMAILS_REQUEUED
 from eccs.platform.security import Principal
 
 QUOTA_WINDOW = timedelta(hours=1)
-CANCELLABLE = ("scheduled",)
+# A retrying email waits for its next attempt in the outbox, so it can still be withdrawn.
+CANCELLABLE = ("scheduled", "retrying")
 
 
 def utcnow() -> datetime:
@@ -166,10 +168,23 @@ class EmailService:
         if not await self.emails.change_status(user.id, email_id, CANCELLABLE, "cancelled", now):
             email = await self._owned(user, email_id)
             raise WrongEmailState(
-                f"Only scheduled emails can be cancelled; this one is {email.status}.",
+                f"Only scheduled or retrying emails can be cancelled; this one is {email.status}.",
                 fields=[FieldProblem("status", email.status)],
             )
         await self.emails.drop_pending_outbox(email_id)
+        return await self.read(user, email_id)
+
+    async def retry(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
+        """Queue a failed email again with a fresh attempt budget."""
+        status = await self.emails.lock_status(user.id, email_id)
+        if status is None:
+            raise EmailNotFound()
+        if status != "failed":
+            raise WrongEmailState(
+                f"Only failed emails can be retried; this one is {status}.",
+                fields=[FieldProblem("status", status)],
+            )
+        await requeue_failed(self.emails, [email_id], "owner_retry", utcnow())
         return await self.read(user, email_id)
 
     async def _owned(self, user: Principal, email_id: uuid.UUID) -> Email:
@@ -221,10 +236,52 @@ def _attachment_row(
     }
 
 
+async def requeue_failed(
+    emails: EmailRepository,
+    email_ids: Sequence[uuid.UUID],
+    reason: RequestReason,
+    now: datetime,
+    per_second: float | None = None,
+) -> list[uuid.UUID]:
+    """Give failed emails a fresh attempt budget and one delivery request each, in the order
+    given; answers the ids re-queued (those still failed). Callers lock the rows first.
+
+    With `per_second`, the i-th request is due i / per_second seconds from now, so a large
+    replay reaches the workers (and the SMTP relay) as a trickle rather than all at once.
+    """
+    latest = await emails.reopen_failed(email_ids, now)
+    requeued = [email_id for email_id in email_ids if email_id in latest]
+    if not requeued:
+        return []
+    # Refused recipients are tried again too: an explicit retry is the owner (or an operator)
+    # asking for it, typically after the refusing mailbox was fixed.
+    await emails.reopen_recipients(requeued, now)
+    # A request left over from before the failure must not compete with the new attempt.
+    await emails.drop_pending_outbox(*requeued)
+    await emails.add_outbox(
+        [
+            _outbox_row(
+                email_id,
+                reason,
+                now + timedelta(seconds=i / per_second) if per_second else now,
+                now,
+                attempt=latest[email_id] + 1,
+            )
+            for i, email_id in enumerate(requeued)
+        ]
+    )
+    EMAILS_REQUEUED.labels(reason).inc(len(requeued))
+    return requeued
+
+
 def _outbox_row(
-    email_id: uuid.UUID, reason: RequestReason, due: datetime, now: datetime
+    email_id: uuid.UUID,
+    reason: RequestReason,
+    due: datetime,
+    now: datetime,
+    attempt: int = 1,
 ) -> dict[str, Any]:
-    payload, headers = email_requested(email_id, reason, attempt=1, now=now)
+    payload, headers = email_requested(email_id, reason, attempt=attempt, now=now)
     return {
         "email_id": email_id,
         "topic": EMAIL_REQUESTED,

@@ -1,0 +1,56 @@
+"""email-service HTTP routes for operators: /api/admin/dlq/* (admin role only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from eccs.contracts.messages import DeadLetterReason
+from eccs.mail.dlq.repository import DeadLetterFilter
+from eccs.mail.dlq.schemas import DeadLetterPage, Moment, ReplayRequest, ReplayResult
+from eccs.mail.dlq.service import DeadLetterService
+from eccs.platform.db import DbSession
+from eccs.platform.http import errors
+from eccs.platform.security import CurrentAdmin
+
+router = APIRouter(prefix="/api/admin/dlq", tags=["operators"])
+
+
+@router.get(
+    "",
+    response_model=DeadLetterPage,
+    responses=errors(401, 403, 422),
+    summary="Dead-lettered emails, the latest failure first",
+    description="Emails whose delivery was given up (status `failed`), with each recipient's"
+    " last SMTP answer; filtered by failure reason and by when they failed"
+    " (`since` ≤ failed_at < `until`).",
+)
+async def list_dead_letters(
+    admin: CurrentAdmin,
+    session: DbSession,
+    reason: Annotated[DeadLetterReason | None, Query()] = None,
+    since: Annotated[Moment | None, Query(description="Failed at or after this")] = None,
+    until: Annotated[Moment | None, Query(description="Failed before this")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    matching = DeadLetterFilter(reason, since, until)
+    return await DeadLetterService(session).page(matching, page, page_size)
+
+
+@router.post(
+    "/replay",
+    response_model=ReplayResult,
+    responses=errors(401, 403, 422),
+    summary="Re-queue dead-lettered emails",
+    description="Queues at most `limit` matching failed emails again, the oldest failure first,"
+    " each with a fresh attempt budget, as an owner's retry does. Concurrent replays never take"
+    " the same email, and replaying again re-queues nothing already re-queued.",
+)
+async def replay(body: ReplayRequest, admin: CurrentAdmin, session: DbSession) -> Any:
+    matching = DeadLetterFilter(body.reason, body.since, body.until)
+    service = DeadLetterService(session)
+    result = await service.replay(matching, body.limit, body.rate_per_second, actor=admin.email)
+    await session.commit()
+    return result

@@ -1,0 +1,93 @@
+"""What the DLQ API takes and answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from eccs.contracts.messages import DeadLetterReason
+from eccs.mail.emails.schemas import RecipientStatus
+
+MAX_REPLAY = 1000
+# At the slowest rate a full replay still starts its last email within about 12 days.
+MIN_RATE_PER_SECOND = 0.001
+MAX_RATE_PER_SECOND = 10_000.0
+
+
+def _in_utc(moment: datetime) -> datetime:
+    # Year 1 in a zone east of UTC has no UTC equivalent; the database could not compare it.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range") from exc
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
+class DeadLetterRecipient(BaseModel):
+    address: str
+    kind: Literal["to", "cc", "bcc"]
+    status: RecipientStatus
+    smtp_code: int | None = Field(description="The last SMTP code this recipient got.")
+    smtp_reply: str | None = Field(description="The last SMTP reply this recipient got.")
+
+
+class DeadLetter(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    sender_email: str
+    subject: str
+    reason: DeadLetterReason | None = Field(description="Why delivery was given up.")
+    detail: str | None = Field(description="What went wrong, for people.")
+    failed_at: datetime | None
+    attempts: int = Field(description="The number of the latest delivery attempt.")
+    recipients: list[DeadLetterRecipient]
+
+
+class DeadLetterPage(BaseModel):
+    items: list[DeadLetter]
+    total: int
+    page: int
+    page_size: int
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: DeadLetterReason | None = None
+    since: Moment | None = Field(default=None, description="Failed at or after this time.")
+    until: Moment | None = Field(default=None, description="Failed before this time.")
+    limit: int = Field(ge=1, le=MAX_REPLAY, description="Re-queue at most this many emails.")
+    rate_per_second: float | None = Field(
+        default=None,
+        ge=MIN_RATE_PER_SECOND,
+        le=MAX_RATE_PER_SECOND,
+        description="Spread the re-queued emails' delivery over time at this rate, instead of"
+        " all at once.",
+    )
+
+    @field_validator("until")
+    @classmethod
+    def _not_before_since(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
+        since = info.data.get("since")
+        if since is not None and until is not None and since > until:
+            raise ValueError("must not be earlier than since")
+        return until
+
+
+class ReplayResult(BaseModel):
+    requeued: int = Field(description="How many emails were queued again.")
+    ids: list[uuid.UUID] = Field(description="The emails queued again, oldest failure first.")
+    matched: int = Field(description="How many failed emails matched, before the limit.")
