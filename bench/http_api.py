@@ -62,8 +62,12 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str,
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": _ms(latency["50"]), "p99": _ms(latency["99"]),
-            "non2xx": float(errors.group(1)) if errors else 0.0}
+    return {
+        "rps": rps,
+        "p50": _ms(latency["50"]),
+        "p99": _ms(latency["99"]),
+        "non2xx": float(errors.group(1)) if errors else 0.0,
+    }
 
 
 def _ms(value: str) -> float:
@@ -86,8 +90,14 @@ def main() -> None:
         migrations.upgrade(url.replace("postgresql://", "postgresql+asyncpg://"))
         key = work / "jwt.pem"
         key.write_text(generate_ed25519_pem())
-        env = {**os.environ, "DATABASE_URL": url, "JWT_PRIVATE_KEY_FILE": str(key),
-               "BCRYPT_ROUNDS": "4", "LOG_LEVEL": "warning", "SEND_QUOTA_PER_HOUR": "1000000"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "JWT_PRIVATE_KEY_FILE": str(key),
+            "BCRYPT_ROUNDS": "4",
+            "LOG_LEVEL": "warning",
+            "SEND_QUOTA_PER_HOUR": "1000000",
+        }
         auth = start_service("auth", env, work)
         email = start_service("email", {**env, "AUTH_SERVICE_URL": auth.url}, work)
         try:
@@ -111,15 +121,23 @@ def _sign_up(auth_url: str, i: int) -> str:
     return str(response.json()["access_token"])
 
 
-def _measure(email_url: str, tokens: list[str], work: Path, seconds: int) -> list[tuple[str, dict[str, float]]]:
+def _measure(
+    email_url: str, tokens: list[str], work: Path, seconds: int
+) -> list[tuple[str, dict[str, float]]]:
     send = work / "send.lua"
     send.write_text(lua_script(tokens, "POST", SEND_BODY))
     listing = work / "list.lua"
     listing.write_text(lua_script(tokens, "GET", None))
     run_wrk(f"{email_url}/api/emails/send", send, 16, 3)  # warm-up
     return [
-        ("POST /api/emails/send, 64 clients", run_wrk(f"{email_url}/api/emails/send", send, 64, seconds)),
-        ("POST /api/emails/send, 16 clients", run_wrk(f"{email_url}/api/emails/send", send, 16, seconds)),
+        (
+            "POST /api/emails/send, 64 clients",
+            run_wrk(f"{email_url}/api/emails/send", send, 64, seconds),
+        ),
+        (
+            "POST /api/emails/send, 16 clients",
+            run_wrk(f"{email_url}/api/emails/send", send, 16, seconds),
+        ),
         ("GET /api/emails, 64 clients", run_wrk(f"{email_url}/api/emails", listing, 64, seconds)),
     ]
 

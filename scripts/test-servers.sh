@@ -43,19 +43,6 @@ fi
 bash "$(dirname "${BASH_SOURCE[0]}")/servers/kafka/fetch.sh" | sed '$d'
 echo "Test servers: Kafka ready to start."
 
-# --- MongoDB wire protocol: FerretDB 1.24 built from the Go module proxy, cached per version ---
-# build.sh says whether the binary was cached or how long building took; its last line (the
-# binary, for tests/servers/ferretdb.py) is left out here. Debian's Go (1.19) is too old for it.
-if bash "$(dirname "${BASH_SOURCE[0]}")/servers/ferretdb/build.sh" | sed '$d'; then
-  echo "Test servers: FerretDB ready to start."
-elif [ "${CI:-}" = "true" ]; then
-  echo "The MongoDB-wire tests need FerretDB, built once with Go 1.24+ (https://go.dev/dl/)." >&2
-  exit 1
-else
-  echo "Test servers: FerretDB could not be built (needs Go 1.24+, https://go.dev/dl/);" \
-    "the MongoDB-wire tests will skip." >&2
-fi
-
 # --- SMTP: Postfix's smtp-sink, an independent SMTP server for the sender's tests and benchmark --
 if [ ! -x /usr/sbin/smtp-sink ] && ! command -v smtp-sink >/dev/null; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -77,3 +64,16 @@ if /usr/sbin/postfix status >/dev/null 2>&1; then
   /usr/sbin/postfix stop >/dev/null 2>&1 || true
 fi
 echo "Test servers: smtp-sink ready to start."
+
+# --- MongoDB wire protocol: FerretDB 1.24 built from the Go module proxy, cached per version ---
+# build.sh says whether the binary was cached or how long building took; its last line (the
+# binary, for tests/servers/ferretdb.py) is left out here. Debian's Go (1.19) is too old for it.
+if bash "$(dirname "${BASH_SOURCE[0]}")/servers/ferretdb/build.sh" | sed '$d'; then
+  echo "Test servers: FerretDB ready to start."
+elif [ "${CI:-}" = "true" ]; then
+  echo "The MongoDB-wire tests need FerretDB, built once with Go 1.24+ (https://go.dev/dl/)." >&2
+  exit 1
+else
+  echo "Test servers: FerretDB could not be built (needs Go 1.24+, https://go.dev/dl/);" \
+    "the MongoDB-wire tests will skip." >&2
+fi

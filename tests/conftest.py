@@ -143,6 +143,9 @@ TEST_LIMITS = {
     "SEND_QUOTA_PER_HOUR": "25",
     "MAX_RECIPIENTS_PER_EMAIL": "10",
     "MAX_REQUEST_BYTES": str(256 * 1024),
+    # Short, so the tests of lost messages and killed workers need not wait a minute; still
+    # longer than the test worker's SMTP timeout, as it must be.
+    "EMAIL_VISIBILITY_TIMEOUT_SECONDS": "10",
 }
 
 
@@ -218,6 +221,7 @@ def auth_url(services: dict[str, Service]) -> str:
 @pytest.fixture(scope="session")
 def email_url(services: dict[str, Service]) -> str:
     return services["email"].url
+
 
 @pytest.fixture
 def smtp_server() -> Iterator[smtp_servers.SmtpServer]:

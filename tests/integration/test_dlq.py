@@ -31,7 +31,7 @@ def hours_ago(hours: float) -> datetime:
 def dead_letter(
     account: Account,
     database: Database,
-    reason: str = "refused",
+    reason: str = "exhausted",
     failed_at: datetime | None = None,
     attempts: int = 4,
 ) -> str:
@@ -215,14 +215,27 @@ def test_a_replayed_email_gets_a_fresh_budget_and_one_request_for_its_next_attem
 
 
 def test_a_replay_applies_its_filters(admin: Account, alice: Account, database: Database) -> None:
-    refused_old = dead_letter(alice, database, "refused", hours_ago(3))
-    refused_new = dead_letter(alice, database, "refused", hours_ago(1))
+    exhausted_old = dead_letter(alice, database, "exhausted", hours_ago(3))
+    exhausted_new = dead_letter(alice, database, "exhausted", hours_ago(1))
     expired = dead_letter(alice, database, "expired", hours_ago(2))
 
-    result = replayed(admin, reason="refused", since=hours_ago(2).isoformat(), limit=10)
+    result = replayed(admin, reason="exhausted", since=hours_ago(2).isoformat(), limit=10)
 
-    assert result == {"requeued": 1, "ids": [refused_new], "matched": 1}
-    assert statuses(database, [refused_old, expired]) == ["failed", "failed"]
+    assert result == {"requeued": 1, "ids": [exhausted_new], "matched": 1}
+    assert statuses(database, [exhausted_old, expired]) == ["failed", "failed"]
+
+
+def test_a_replay_never_resends_to_a_recipient_that_refused(
+    admin: Account, alice: Account, database: Database
+) -> None:
+    # A 5xx is a final answer: an email every recipient refused has nothing left to replay.
+    refused = dead_letter(alice, database, "refused", hours_ago(1))
+
+    result = replayed(admin, limit=10)
+
+    assert result == {"requeued": 0, "ids": [], "matched": 0}
+    assert statuses(database, [refused]) == ["failed"]
+    assert replays(database, refused) == []
 
 
 def test_a_rate_spreads_the_requests_over_time(

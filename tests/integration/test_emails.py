@@ -362,7 +362,8 @@ def test_the_email_its_recipients_and_one_outbox_row_are_written_together(
         "outbox": 1,
     }
     outbox = database.query("SELECT * FROM outbox WHERE email_id = $1", uuid.UUID(email_id))[0]
-    assert outbox["published_at"] is None
+    # When the session has a broker, the relay may already have published it.
+    assert outbox["published_at"] is None or outbox["published_at"] >= outbox["available_at"]
     assert before <= outbox["available_at"] <= datetime.now(UTC)
     assert outbox["key"] == email_id
 

@@ -33,7 +33,7 @@ def cancel(account: Account, email_id: str) -> httpx.Response:
 
 
 def failed_email(
-    account: Account, database: Database, reason: str = "refused", **fields: Any
+    account: Account, database: Database, reason: str = "exhausted", **fields: Any
 ) -> str:
     email_id = accepted_id(account.send(to=["ann@example.test", "bob@example.test"], **fields))
     mark_failed(database, email_id, reason, attempts=4)
@@ -122,7 +122,7 @@ def test_the_answer_is_the_email_as_reading_it_shows(alice: Account, database: D
     assert retried["last_error"] is None
 
 
-def test_refused_and_abandoned_recipients_are_tried_again_and_accepted_ones_are_not(
+def test_only_recipients_given_up_on_are_tried_again_never_refused_or_accepted_ones(
     alice: Account, database: Database
 ) -> None:
     email_id = accepted_id(
@@ -134,9 +134,9 @@ def test_refused_and_abandoned_recipients_are_tried_again_and_accepted_ones_are_
 
     retry(alice, email_id)
 
-    # Pending again, with the last answer kept for the record.
+    # Pending again, with the last answer kept for the record; a refusal (5xx) is final.
     assert recipients_of(database, email_id) == {
-        "ann@example.test": ("pending", *REFUSED[1:]),
+        "ann@example.test": REFUSED,
         "bob@example.test": ("pending", *ABANDONED[1:]),
         "cy@example.test": accepted,
     }
@@ -174,6 +174,18 @@ def test_only_a_failed_email_can_be_retried(alice: Account, database: Database, 
     assert state in error["message"]
     assert stored_email(database, email_id)["status"] == state
     assert outbox_rows(database, email_id) == 1
+
+
+def test_an_email_every_recipient_refused_cannot_be_retried(
+    alice: Account, database: Database
+) -> None:
+    email_id = failed_email(alice, database, "refused")
+
+    error = error_of(retry(alice, email_id), 409)
+
+    assert error["code"] == "nothing_to_retry"
+    assert stored_email(database, email_id)["status"] == "failed"
+    assert owner_retries(database, email_id) == []
 
 
 def test_retrying_twice_queues_once(alice: Account, database: Database) -> None:

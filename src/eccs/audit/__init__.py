@@ -18,6 +18,7 @@ __all__ = [
     "AuditSettings",
     "AuditStore",
     "open_audit_store",
+    "ready_check",
     "retention_job",
 ]
 
@@ -48,3 +49,17 @@ def retention_job(store: AuditStore, settings: AuditSettings) -> Callable[[], Aw
         return await store.purge(datetime.now(UTC) - settings.retention)
 
     return purge_expired
+
+
+class AuditStoreUnreachable(Exception):
+    pass
+
+
+def ready_check(store: AuditStore) -> Callable[[], Awaitable[None]]:
+    """A check for a service's /ready: fails while the store does not answer."""
+
+    async def reachable() -> None:
+        if not await store.ping():
+            raise AuditStoreUnreachable("the audit store does not answer")
+
+    return reachable

@@ -12,6 +12,14 @@ class WrongEmailState(Conflict):
     code = "wrong_state"
 
 
+class NothingToRetry(Conflict):
+    code = "nothing_to_retry"
+    default_message = (
+        "Every recipient refused this email permanently (SMTP 5xx); it is not sent again."
+        " Send a new email if the addresses have been fixed."
+    )
+
+
 class QuotaExceeded(TooManyRequests):
     code = "send_quota_exceeded"
     default_message = "The hourly send quota is used up."

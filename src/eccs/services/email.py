@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
+from eccs.audit import open_audit_store, ready_check
+from eccs.audit.settings import AuditSettings
 from eccs.mail.contacts.endpoints import router as contacts
 from eccs.mail.dlq.endpoints import router as dlq
 from eccs.mail.emails.endpoints import router as emails
@@ -21,11 +23,13 @@ from eccs.platform.http import create_app
 from eccs.platform.kafka import KafkaSettings
 from eccs.platform.security import JwksVerifier
 from eccs.platform.settings import DatabaseSettings, HttpSettings, TokenVerifierSettings, load
+from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
 HOUSEKEEPING_SECONDS = 600.0
 
 
 def build(environ: Mapping[str, str] | None = None) -> FastAPI:
+    configure_tracing("email", load(TelemetrySettings, environ))
     database = load(DatabaseSettings, environ)
     http = load(HttpSettings, environ)
     mail = load(MailSettings, environ)
@@ -33,6 +37,8 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
     engine = db.create_engine(database, application_name="eccs-email")
 
     sessions = db.session_factory(engine)
+    # Read-only here: each email's timeline comes from the audit trail the worker writes.
+    audit = open_audit_store(load(AuditSettings, environ), engine, app_name="eccs-email")
     # The relay publishes what the API commits to the outbox; it needs no broker to start.
     relay = OutboxRelay(
         sessions, database.libpq_url(), load(KafkaSettings, environ), load(RelaySettings, environ)
@@ -49,6 +55,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         app.state.sessions = sessions
         app.state.mail_settings = mail
         app.state.token_verifier = verifier
+        app.state.audit = audit
         async with periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
             await relay.start()
             try:
@@ -56,6 +63,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
             finally:
                 await relay.stop()
         await verifier.aclose()
+        await audit.close()
         await engine.dispose()
 
     app = create_app(
@@ -64,7 +72,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         description="Send emails, follow their delivery, and manage templates and contacts.",
         lifespan=lifespan,
         ready_checks={"postgresql": lambda: db.ping(engine)},
-        reported_checks={"outbox_relay": relay.check},
+        reported_checks={"outbox_relay": relay.check, "audit": ready_check(audit)},
         max_request_bytes=http.max_request_bytes,
         trusted_proxies=http.trusted_proxies,
     )

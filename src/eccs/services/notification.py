@@ -15,7 +15,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from eccs.audit import RETENTION_INTERVAL_SECONDS, open_audit_store, retention_job
+from eccs.audit import RETENTION_INTERVAL_SECONDS, open_audit_store, ready_check, retention_job
 from eccs.audit.events import AuditStore
 from eccs.audit.settings import AuditSettings
 from eccs.delivery.consumer import DeliveryConsumer
@@ -95,7 +95,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         ready_checks={
             "postgresql": lambda: db.ping(engine),
             "kafka": broker_ready,
-            "audit": audit.ping,
+            "audit": ready_check(audit),
         },
         max_request_bytes=http.max_request_bytes,
         trusted_proxies=http.trusted_proxies,

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eccs.mail.emails.repository import has_recipient_to_retry
 from eccs.mail.models import Email, Recipient
 
 
@@ -20,9 +21,13 @@ class DeadLetterFilter:
     reason: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Replays take only emails with a recipient given up on: refusals are final.
+    replayable_only: bool = False
 
     def conditions(self) -> list[ColumnElement[bool]]:
         conditions = [Email.status == "failed"]
+        if self.replayable_only:
+            conditions.append(has_recipient_to_retry())
         if self.reason is not None:
             conditions.append(Email.failure_reason == self.reason)
         if self.since is not None:

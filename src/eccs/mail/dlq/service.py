@@ -6,6 +6,7 @@ rules and re-queue exactly as an owner's retry does.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -72,6 +73,7 @@ class DeadLetterService:
         attempt budget; a second replay finds them no longer failed and sends nothing twice."""
         check_filter(matching)
         check_replay(limit, rate_per_second)
+        matching = dataclasses.replace(matching, replayable_only=True)
         matched = await self.dead_letters.count(matching)
         locked = await self.dead_letters.lock_oldest(matching, limit)
         now = datetime.now(UTC)

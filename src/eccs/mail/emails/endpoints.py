@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eccs.audit.events import AuditStore
 from eccs.mail.emails.schemas import (
     Accepted,
     EmailOut,
@@ -38,6 +39,14 @@ def _settings(request: Request) -> MailSettings:
 
 
 Settings = Annotated[MailSettings, Depends(_settings)]
+
+
+def _audit(request: Request) -> AuditStore | None:
+    store: AuditStore | None = getattr(request.app.state, "audit", None)
+    return store
+
+
+AuditTrail = Annotated[AuditStore | None, Depends(_audit)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -132,9 +141,13 @@ async def stats(user: CurrentUser, session: DbSession) -> Any:
     "/{email_id}", response_model=EmailOut, responses=errors(401, 404, 422), summary="One email"
 )
 async def read(
-    email_id: uuid.UUID, user: CurrentUser, session: DbSession, settings: Settings
+    email_id: uuid.UUID,
+    user: CurrentUser,
+    session: DbSession,
+    settings: Settings,
+    audit: AuditTrail,
 ) -> Any:
-    return await EmailService(session, settings).read(user, email_id)
+    return await EmailService(session, settings, audit).read(user, email_id)
 
 
 @router.post(
@@ -146,9 +159,13 @@ async def read(
     " nothing more is sent for a cancelled email.",
 )
 async def cancel(
-    email_id: uuid.UUID, user: CurrentUser, session: DbSession, settings: Settings
+    email_id: uuid.UUID,
+    user: CurrentUser,
+    session: DbSession,
+    settings: Settings,
+    audit: AuditTrail,
 ) -> Any:
-    result = await EmailService(session, settings).cancel(user, email_id)
+    result = await EmailService(session, settings, audit).cancel(user, email_id)
     await session.commit()
     return result
 
@@ -160,7 +177,8 @@ async def cancel(
     responses=errors(401, 404, 409, 422),
     summary="Retry a failed email",
     description="Queues a `failed` email again (else 409 `wrong_state`) with a fresh attempt"
-    " budget; every recipient not yet accepted is tried again, refusals included. An expiry"
+    " budget, for the recipients given up on (attempts exhausted or expired). Refusals (SMTP 5xx)"
+    " are final: an email every recipient refused answers 409 `nothing_to_retry`. An expiry"
     " already past is cleared. Answers the email as `GET /api/emails/{id}` does.",
 )
 async def retry(
@@ -168,9 +186,10 @@ async def retry(
     user: CurrentUser,
     session: DbSession,
     settings: Settings,
+    audit: AuditTrail,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    service = EmailService(session, settings)
+    service = EmailService(session, settings, audit)
 
     async def retried() -> dict[str, Any]:
         # As JSON, since an idempotency key stores the answer for replay.

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Row,
     and_,
     case,
@@ -133,7 +134,7 @@ class EmailRepository:
         """Queue failed emails again with a fresh attempt budget; each one's latest attempt."""
         query = (
             update(Email)
-            .where(Email.id.in_(email_ids), Email.status == "failed")
+            .where(Email.id.in_(email_ids), Email.status == "failed", has_recipient_to_retry())
             .values(
                 status="queued",
                 attempt_base=Email.attempts,
@@ -150,10 +151,10 @@ class EmailRepository:
         return {row.id: row.attempts for row in await self.session.execute(query)}
 
     async def reopen_recipients(self, email_ids: Sequence[uuid.UUID], now: datetime) -> None:
-        """Every recipient not accepted goes back to `pending`; its last SMTP answer is kept."""
+        """Recipients given up on go back to `pending`; their last SMTP answer is kept."""
         await self.session.execute(
             update(Recipient)
-            .where(Recipient.email_id.in_(email_ids), Recipient.status != "accepted")
+            .where(Recipient.email_id.in_(email_ids), Recipient.status == "abandoned")
             .values(status="pending", updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -254,3 +255,16 @@ def _matches(q: str) -> Any:
         and_(Recipient.email_id == Email.id, Recipient.address.ilike(pattern))
     )
     return or_(Email.subject.ilike(pattern), in_recipients)
+
+
+def has_recipient_to_retry() -> ColumnElement[bool]:
+    """The email has a recipient that was given up on (attempts exhausted or expired).
+
+    A refusal (SMTP 5xx) is a final answer and is never tried again, not even by an owner's
+    retry or an operator's replay: an email every recipient refused has nothing left to retry.
+    """
+    return (
+        select(Recipient.id)
+        .where(Recipient.email_id == Email.id, Recipient.status == "abandoned")
+        .exists()
+    )

@@ -102,12 +102,16 @@ class AttachmentOut(BaseModel):
 
 
 class TimelineEntry(BaseModel):
+    """One step of a delivery attempt: started, accepted, refused, deferred (a temporary
+    failure), retry_scheduled, sent, dead_lettered, ..."""
+
     attempt: int
     recipient: str | None = None
     outcome: str
     at: datetime
     smtp_code: int | None = None
     smtp_reply: str | None = None
+    detail: str | None = None
 
 
 class EmailSummary(BaseModel):

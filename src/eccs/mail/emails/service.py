@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eccs.audit.events import AuditEvent, AuditStore
 from eccs.contracts.messages import RequestReason, email_requested
 from eccs.contracts.topics import EMAIL_REQUESTED
 from eccs.mail.emails.repository import EmailRepository
 from eccs.mail.emails.schemas import EmailStatus, SendRequest
-from eccs.mail.errors import EmailNotFound, QuotaExceeded, WrongEmailState
+from eccs.mail.errors import EmailNotFound, NothingToRetry, QuotaExceeded, WrongEmailState
 from eccs.mail.models import Email
 from eccs.mail.settings import MailSettings
 from eccs.mail.templates.rendering import Rendered, render_parts
@@ -24,10 +26,13 @@ from eccs.platform.addresses import check_header_safe
 from eccs.platform.errors import FieldProblem, InvalidInput
 from eccs.platform.metrics import EMAILS_ACCEPTED, EMAILS_REQUEUED
 from eccs.platform.security import Principal
+from eccs.platform.telemetry import current_traceparent
 
 QUOTA_WINDOW = timedelta(hours=1)
 # A retrying email waits for its next attempt in the outbox, so it can still be withdrawn.
 CANCELLABLE = ("scheduled", "retrying")
+
+log = structlog.get_logger("eccs.mail")
 
 
 def utcnow() -> datetime:
@@ -53,10 +58,13 @@ class Envelope:
 
 
 class EmailService:
-    def __init__(self, session: AsyncSession, settings: MailSettings) -> None:
+    def __init__(
+        self, session: AsyncSession, settings: MailSettings, audit: AuditStore | None = None
+    ) -> None:
         self.settings = settings
         self.emails = EmailRepository(session)
         self.templates = TemplateRepository(session)
+        self.audit = audit
 
     async def accept(self, user: Principal, request: SendRequest) -> dict[str, Any]:
         """Validate, render and store an email with its outbox row; nothing is sent here."""
@@ -160,7 +168,7 @@ class EmailService:
             "html": email.html_body,
             "recipients": recipients,
             "attachments": [a._asdict() for a in attachments],
-            "timeline": [],
+            "timeline": await self._timeline(email.id),
         }
 
     async def cancel(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
@@ -184,14 +192,42 @@ class EmailService:
                 f"Only failed emails can be retried; this one is {status}.",
                 fields=[FieldProblem("status", status)],
             )
-        await requeue_failed(self.emails, [email_id], "owner_retry", utcnow())
+        if not await requeue_failed(self.emails, [email_id], "owner_retry", utcnow()):
+            raise NothingToRetry()
         return await self.read(user, email_id)
+
+    async def _timeline(self, email_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Every delivery step from the audit trail, oldest first.
+
+        The trail is a separate store: when it cannot be read, the email is still answered,
+        with an empty timeline, rather than failing the whole request.
+        """
+        if self.audit is None:
+            return []
+        try:
+            events = await self.audit.timeline(email_id)
+        except Exception as exc:  # any store failure; the email itself is still readable
+            log.warning("timeline_unavailable", email_id=str(email_id), error=repr(exc))
+            return []
+        return [_timeline_entry(event) for event in events]
 
     async def _owned(self, user: Principal, email_id: uuid.UUID) -> Email:
         email = await self.emails.get(user.id, email_id)
         if email is None:
             raise EmailNotFound()
         return email
+
+
+def _timeline_entry(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "attempt": event.attempt,
+        "recipient": event.recipient,
+        "outcome": event.outcome,
+        "at": event.at,
+        "smtp_code": event.smtp_code,
+        "smtp_reply": event.smtp_reply,
+        "detail": event.detail,
+    }
 
 
 def _email_row(
@@ -253,8 +289,7 @@ async def requeue_failed(
     requeued = [email_id for email_id in email_ids if email_id in latest]
     if not requeued:
         return []
-    # Refused recipients are tried again too: an explicit retry is the owner (or an operator)
-    # asking for it, typically after the refusing mailbox was fixed.
+    # Only recipients given up on are tried again; refusals (5xx) are final.
     await emails.reopen_recipients(requeued, now)
     # A request left over from before the failure must not compete with the new attempt.
     await emails.drop_pending_outbox(*requeued)
@@ -281,7 +316,11 @@ def _outbox_row(
     now: datetime,
     attempt: int = 1,
 ) -> dict[str, Any]:
-    payload, headers = email_requested(email_id, reason, attempt=attempt, now=now)
+    # The request's trace continues in the worker that delivers the email.
+    traceparent = current_traceparent()
+    payload, headers = email_requested(
+        email_id, reason, attempt=attempt, now=now, traceparent=traceparent
+    )
     return {
         "email_id": email_id,
         "topic": EMAIL_REQUESTED,
