@@ -32,15 +32,15 @@ test-servers:
 	@scripts/test-servers.sh
 
 lint: install
-	$(UV) run --frozen ruff check src tests scripts
-	$(UV) run --frozen ruff format --check src tests scripts
+	$(UV) run --frozen ruff check src tests scripts bench
+	$(UV) run --frozen ruff format --check src tests scripts bench
 
 typecheck: install
 	$(UV) run --frozen mypy
 
 format: install
-	$(UV) run --frozen ruff format src tests scripts
-	$(UV) run --frozen ruff check --fix src tests scripts
+	$(UV) run --frozen ruff format src tests scripts bench
+	$(UV) run --frozen ruff check --fix src tests scripts bench
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

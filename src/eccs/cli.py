@@ -79,7 +79,9 @@ def serve(
         Literal["auth", "email", "notification"], typer.Argument(help="Which service to run.")
     ],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
-    port: Annotated[int | None, typer.Option(help="Port (default: 8001 auth, 8002 email).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: 8001 auth, 8002 email, 8003 notification).")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Run one service (distributed mode)."""

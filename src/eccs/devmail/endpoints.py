@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/dev", tags=["development mail catcher"])
 _UNTRUSTED = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
 
 
-def _inbox(request: Request) -> Inbox:
+async def _inbox(request: Request) -> Inbox:
     return cast(Inbox, request.app.state.devmail_inbox)
 
 

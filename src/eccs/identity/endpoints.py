@@ -27,7 +27,7 @@ from eccs.platform.security import CurrentUser
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _accounts(request: Request, session: DbSession) -> AccountService:
+async def _accounts(request: Request, session: DbSession) -> AccountService:
     identity: Identity = request.app.state.identity
     return AccountService(session, identity)
 

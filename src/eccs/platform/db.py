@@ -38,7 +38,9 @@ def create_engine(settings: DatabaseSettings, *, application_name: str) -> Async
         settings.sqlalchemy_url(),
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No ping per checkout (a round trip on every request); connections are recycled
+        # instead, and one broken by a server restart fails one request and is discarded.
+        pool_recycle=300,
         # Every date computed in SQL (stats buckets, day arithmetic) is in UTC, whatever the
         # server's or the role's default time zone.
         connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},

@@ -31,6 +31,9 @@ def configure_logging(settings: LogSettings) -> None:
     )
     # uvicorn's own access log would duplicate ours; its error log stays.
     logging.getLogger("uvicorn.access").disabled = True
+    # aiokafka logs every failed connection attempt, several a second while a broker is down;
+    # ECCS's own clients report an unreachable broker themselves, once per backoff step.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
 log = structlog.get_logger("eccs")

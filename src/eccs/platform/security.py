@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 from uuid import UUID
 
@@ -38,6 +38,8 @@ class Principal:
     email: str
     role: str
     name: str = ""
+    # When the token that vouched for this principal expires (epoch seconds).
+    expires_at: float = field(default=0.0, compare=False)
 
     @property
     def is_admin(self) -> bool:
@@ -65,6 +67,7 @@ def decode_with(keys: jwt.PyJWKSet, token: str) -> Principal:
             email=claims["email"],
             role=claims["role"],
             name=claims.get("name", ""),
+            expires_at=float(claims["exp"]),
         )
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise NotAuthenticated("The access token is invalid or expired.") from exc
@@ -120,6 +123,32 @@ class JwksVerifier:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+class CachedVerifier:
+    """Remembers the tokens it has verified until each one expires.
+
+    Checking an EdDSA signature is most of the cost of authenticating a request, and an access
+    token's answer cannot change before its `exp` (there is no revocation of access tokens; they
+    live 15 minutes). Only successes are kept, keyed by the whole token, so a token altered in
+    any byte is a miss and is checked in full.
+    """
+
+    def __init__(self, inner: TokenVerifier, capacity: int = 10_000) -> None:
+        self.inner = inner
+        self.capacity = capacity
+        self._verified: dict[str, Principal] = {}
+
+    async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and known.expires_at > time.time():
+            return known
+        principal = await self.inner.verify(token)
+        if len(self._verified) >= self.capacity:
+            # Dicts keep insertion order: drop the oldest entry.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = principal
+        return principal
 
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/auth/login.")

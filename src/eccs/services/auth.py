@@ -17,7 +17,7 @@ from eccs.identity.tokens import SigningKey
 from eccs.platform import db
 from eccs.platform.background import periodically
 from eccs.platform.http import create_app
-from eccs.platform.security import Principal
+from eccs.platform.security import CachedVerifier, Principal
 from eccs.platform.settings import DatabaseSettings, HttpSettings, load
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
@@ -61,7 +61,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessions = sessions
         app.state.identity = identity
-        app.state.token_verifier = LocalVerifier(identity.key)
+        app.state.token_verifier = CachedVerifier(LocalVerifier(identity.key))
         async with periodically("auth-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
             yield
         await engine.dispose()

@@ -21,7 +21,7 @@ from eccs.platform import db
 from eccs.platform.background import periodically
 from eccs.platform.http import create_app
 from eccs.platform.kafka import KafkaSettings
-from eccs.platform.security import JwksVerifier
+from eccs.platform.security import CachedVerifier, JwksVerifier
 from eccs.platform.settings import DatabaseSettings, HttpSettings, TokenVerifierSettings, load
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
@@ -54,7 +54,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         verifier = JwksVerifier(auth.auth_service_url)
         app.state.sessions = sessions
         app.state.mail_settings = mail
-        app.state.token_verifier = verifier
+        app.state.token_verifier = CachedVerifier(verifier)
         app.state.audit = audit
         async with periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
             await relay.start()

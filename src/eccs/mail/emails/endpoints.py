@@ -33,7 +33,8 @@ SEND_ENDPOINT = "POST /api/emails/send"
 RETRY_ENDPOINT = "POST /api/emails/{id}/retry"
 
 
-def _settings(request: Request) -> MailSettings:
+# Dependencies are coroutines: FastAPI runs plain functions in a thread pool, a hop per request.
+async def _settings(request: Request) -> MailSettings:
     settings: MailSettings = request.app.state.mail_settings
     return settings
 
@@ -41,7 +42,7 @@ def _settings(request: Request) -> MailSettings:
 Settings = Annotated[MailSettings, Depends(_settings)]
 
 
-def _audit(request: Request) -> AuditStore | None:
+async def _audit(request: Request) -> AuditStore | None:
     store: AuditStore | None = getattr(request.app.state, "audit", None)
     return store
 
