@@ -47,6 +47,20 @@ class Account:
         return self.mail.post("/api/emails/send", json=body)
 
 
+def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The error object of a response, after checking its status and the one error shape."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error: dict[str, Any] = body["error"]
+    assert error["code"] and error["message"]
+    return error
+
+
+def fields_of(response: httpx.Response, status: int = 422) -> list[str]:
+    return [field["field"] for field in error_of(response, status)["fields"]]
+
+
 @pytest.fixture
 def anonymous(auth_url: str, email_url: str) -> Iterator[dict[str, httpx.Client]]:
     with (

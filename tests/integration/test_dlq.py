@@ -18,8 +18,8 @@ import pytest
 
 from eccs.contracts.topics import ATTEMPT_HEADER
 from tests.conftest import Database
-from tests.integration.conftest import Account, delivery_requests, mark_failed
-from tests.integration.test_emails import accepted_id, error_of, fields_of, stored_email
+from tests.integration.conftest import Account, delivery_requests, error_of, fields_of, mark_failed
+from tests.integration.test_emails import accepted_id, stored_email
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

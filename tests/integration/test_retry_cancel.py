@@ -19,9 +19,11 @@ from tests.integration.conftest import (
     REFUSED,
     Account,
     delivery_requests,
+    error_of,
+    fields_of,
     mark_failed,
 )
-from tests.integration.test_emails import accepted_id, error_of, fields_of, in_an_hour, stored_email
+from tests.integration.test_emails import accepted_id, in_an_hour, stored_email
 
 
 def retry(account: Account, email_id: str, **headers: str) -> httpx.Response:

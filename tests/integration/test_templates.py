@@ -9,21 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import Account
-
-
-def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
-    """The error object of a response, after checking its status and the one error shape."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert error["code"] and error["message"]
-    return error
-
-
-def fields_of(response: httpx.Response, status: int = 422) -> list[str]:
-    return [field["field"] for field in error_of(response, status)["fields"]]
+from tests.integration.conftest import Account, error_of, fields_of
 
 
 def create(account: Account, **fields: Any) -> httpx.Response:

@@ -13,8 +13,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eccs.audit.events import AuditEvent, AuditStore
-from eccs.contracts.messages import RequestReason, email_requested
-from eccs.contracts.topics import EMAIL_REQUESTED
+from eccs.contracts.messages import RequestReason, outbox_request
 from eccs.mail.emails.repository import EmailRepository
 from eccs.mail.emails.schemas import EmailStatus, SendRequest
 from eccs.mail.errors import EmailNotFound, NothingToRetry, QuotaExceeded, WrongEmailState
@@ -317,18 +316,7 @@ def _outbox_row(
     attempt: int = 1,
 ) -> dict[str, Any]:
     # The request's trace continues in the worker that delivers the email.
-    traceparent = current_traceparent()
-    payload, headers = email_requested(
-        email_id, reason, attempt=attempt, now=now, traceparent=traceparent
-    )
-    return {
-        "email_id": email_id,
-        "topic": EMAIL_REQUESTED,
-        "key": str(email_id),
-        "payload": payload,
-        "headers": headers,
-        "available_at": due,
-    }
+    return outbox_request(email_id, reason, attempt, now, due, current_traceparent())
 
 
 class EmailQueries:

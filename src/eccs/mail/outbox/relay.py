@@ -30,7 +30,7 @@ from aiokafka.errors import KafkaError
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from eccs.contracts.messages import email_requested
+from eccs.contracts.messages import outbox_request
 from eccs.contracts.topics import EMAIL_REQUESTED
 from eccs.mail.outbox.repository import DueRow, OutboxRepository
 from eccs.platform import kafka
@@ -372,12 +372,4 @@ def record_published(rows: list[DueRow], acknowledged_at: datetime) -> None:
 
 def redelivery(email_id: uuid.UUID, attempts: int, now: datetime) -> dict[str, Any]:
     """An outbox row requesting the email's next attempt (the worker claims exactly that one)."""
-    payload, headers = email_requested(email_id, "redelivery", attempt=attempts + 1, now=now)
-    return {
-        "email_id": email_id,
-        "topic": EMAIL_REQUESTED,
-        "key": str(email_id),
-        "payload": payload,
-        "headers": headers,
-        "available_at": now,
-    }
+    return outbox_request(email_id, "redelivery", attempts + 1, now, due=now)
