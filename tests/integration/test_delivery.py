@@ -132,7 +132,8 @@ def received_for(smtp: SmtpServer, address: str) -> list[ReceivedMessage]:
 
 def events(database: Database, email_id: str) -> list[Any]:
     return database.query(
-        "SELECT attempt, outcome, recipient, smtp_code, smtp_reply, at FROM audit_events"
+        "SELECT attempt, outcome, recipient, smtp_code, smtp_reply, latency_ms, worker, at"
+        " FROM audit_events"
         " WHERE email_id = $1 ORDER BY at, id",
         uuid.UUID(email_id),
     )
@@ -213,8 +214,10 @@ def test_an_email_arrives_with_its_headers_bodies_and_attachments(
     assert {r["address"]: r["status"] for r in email["recipients"]} == dict.fromkeys(
         [to, cc, bcc], "accepted"
     )
-    outcomes = [(e["outcome"], e["recipient"]) for e in events(database, email_id)]
+    trail = events(database, email_id)
+    outcomes = [(e["outcome"], e["recipient"]) for e in trail]
     assert ("started", None) in outcomes
+    assert all(e["latency_ms"] > 0 and e["worker"] for e in trail if e["outcome"] == "accepted")
     assert {("accepted", to), ("accepted", cc), ("accepted", bcc), ("sent", None)} <= set(outcomes)
 
 

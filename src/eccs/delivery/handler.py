@@ -127,13 +127,15 @@ class DeliveryHandler:
         if email.expires_at is not None and email.expires_at <= now:
             return await self._record(record, email, [], expired=True)
         await self._audit([self._event(email, "started", now)])
+        started = time.perf_counter()
         answers = await self._send(email)
-        return await self._record(record, email, answers, expired=False)
+        seconds = time.perf_counter() - started
+        metrics.SMTP_SEND_SECONDS.observe(seconds)
+        return await self._record(record, email, answers, expired=False, latency_ms=seconds * 1e3)
 
     async def _send(self, email: ClaimedEmail) -> list[RecipientAnswer]:
         pending = [r.address for r in email.pending()]
         message = compose(_outgoing(email), self.smtp_from)
-        started = time.perf_counter()
         try:
             answers = await self.sender.send(message, pending)
         except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
@@ -143,7 +145,6 @@ class DeliveryHandler:
             if isinstance(exc, PermanentDeliveryError) and (code is None or code < 500):
                 code = 550
             answers = [RecipientAnswer(address, code, exc.reply) for address in pending]
-        metrics.SMTP_SEND_SECONDS.observe(time.perf_counter() - started)
         return answers
 
     async def _record(
@@ -153,6 +154,7 @@ class DeliveryHandler:
         answers: Sequence[RecipientAnswer],
         *,
         expired: bool,
+        latency_ms: float | None = None,
     ) -> Outcome:
         now = datetime.now(UTC)
         retry_at = now + self.policy.backoff(email.attempts_used)
@@ -174,7 +176,7 @@ class DeliveryHandler:
             await session.commit()
         await self._audit(
             [
-                *(self._answer_event(email, answer, now) for answer in answers),
+                *(self._answer_event(email, answer, now, latency_ms) for answer in answers),
                 self._closing_event(email, outcome, retry_at),
             ]
         )
@@ -250,6 +252,7 @@ class DeliveryHandler:
         *,
         answer: RecipientAnswer | None = None,
         detail: str | None = None,
+        latency_ms: float | None = None,
     ) -> AuditEvent:
         return AuditEvent(
             email_id=email.id,
@@ -259,15 +262,17 @@ class DeliveryHandler:
             recipient=answer.recipient if answer else None,
             smtp_code=answer.code if answer else None,
             smtp_reply=answer.reply if answer else None,
+            latency_ms=latency_ms,
             worker=self.worker,
             detail=detail,
         )
 
     def _answer_event(
-        self, email: ClaimedEmail, answer: RecipientAnswer, at: datetime
+        self, email: ClaimedEmail, answer: RecipientAnswer, at: datetime, latency_ms: float | None
     ) -> AuditEvent:
+        """One recipient's answer, with how long the SMTP transaction took."""
         outcome = "accepted" if answer.accepted else "refused" if answer.refused else "deferred"
-        return self._event(email, outcome, at, answer=answer)
+        return self._event(email, outcome, at, answer=answer, latency_ms=latency_ms)
 
     def _closing_event(
         self, email: ClaimedEmail, outcome: Outcome, retry_at: datetime
