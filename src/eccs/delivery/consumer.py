@@ -107,8 +107,8 @@ class DeliveryConsumer:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             max_poll_records=self.concurrency,
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=2_000,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
         )
 
     async def _consume(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:

@@ -30,6 +30,13 @@ class KafkaSettings(Fragment):
     # How long a consumer's fetch may wait for data. Short, because the embedded broker answers
     # a fetch only when this runs out, however soon data arrives.
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=1)
+    # How long a silent consumer keeps its partitions. The embedded broker also waits about half
+    # of it before a group's first assignment, so embedded mode shortens it.
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+
+    @property
+    def heartbeat_interval_ms(self) -> int:
+        return max(self.kafka_session_timeout_ms // 5, 100)
 
 
 class Startable(Protocol):
