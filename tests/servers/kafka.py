@@ -155,8 +155,9 @@ class KafkaServer:
                 "kafka.tools.StorageTool",
                 "format",
                 "--standalone",
-                "-t",
-                cluster_id,
+                # Joined to its flag: an id may begin with "-" (base64url), which the tool's
+                # argument parser would otherwise take for an option (one start in 64 failed).
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(self.config),
             ),
