@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from eccs.platform.settings import ConfigError, DatabaseSettings, load
 
@@ -44,13 +46,28 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def database_settings() -> DatabaseSettings:
+    """DATABASE_URL (or POSTGRES_*); without them, the embedded database in ECCS_DATA_DIR."""
     settings = load(DatabaseSettings)
     if settings.database_url is None and not _postgres_variables_set():
-        raise fail(
-            "No database configured. Set DATABASE_URL (postgresql://user:pass@host:5432/db) "
-            "or the POSTGRES_HOST/_PORT/_USER/_PASSWORD/_DB variables."
-        )
+        return DatabaseSettings(database_url=_embedded_database_url())
     return settings
+
+
+# What a command holds until it ends (the embedded database it started); closed by `main`.
+held_until_exit = contextlib.ExitStack()
+
+
+def _embedded_database_url() -> str:
+    """The embedded database, started for this command (and stopped after it) unless running."""
+    import os
+
+    from eccs.embedded.errors import EmbeddedError
+    from eccs.services.embedded import embedded_database
+
+    try:
+        return held_until_exit.enter_context(embedded_database(os.environ, console))
+    except EmbeddedError as exc:
+        raise fail(escape(str(exc))) from exc
 
 
 def _postgres_variables_set() -> bool:
@@ -301,14 +318,40 @@ def _last_reply(recipient: dict[str, Any]) -> str:
 
 
 @app.command()
-def up() -> None:
-    """Run everything on this machine (embedded mode)."""
-    raise fail("embedded mode is not there yet; run `eccs serve auth|email` with DATABASE_URL.", 2)
+def up(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option(help="Port of the one HTTP front (default: ECCS_HTTP_PORT, 8080).")
+    ] = None,
+) -> None:
+    """Run everything on this machine (embedded mode) until Ctrl-C.
+
+    PostgreSQL, a Kafka-protocol broker, a mail catcher and the three services start with their
+    data in ECCS_DATA_DIR (./.eccs); DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, SMTP_HOST and
+    MONGODB_URL swap in real ones.
+    """
+    from eccs.embedded.errors import EmbeddedError, PartCrashed
+    from eccs.services import embedded
+
+    try:
+        embedded.run(host, port, console)
+    except PartCrashed as exc:
+        error = fail(escape(str(exc)))
+        for line in exc.log_tail:
+            console.print(f"  [dim]{escape(line)}")
+        raise error from exc
+    except EmbeddedError as exc:
+        raise fail(escape(str(exc))) from exc
+    except KeyboardInterrupt:  # before the signal handlers were in place
+        raise typer.Exit(130) from None
 
 
 def main() -> None:  # pragma: no cover
     try:
-        app()
+        with held_until_exit:
+            app()
     except ConfigError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)

