@@ -143,11 +143,13 @@ class EmbeddedBroker:
     def _stop_leftover(self) -> None:
         """Stop a broker that an `eccs up` killed without notice left running."""
         try:
-            pid = int(self.pid_file.read_text().strip())
-            leftover = psutil.Process(pid)
+            leftover = psutil.Process(int(self.pid_file.read_text().strip()))
             if leftover.name() == "tansu":
                 leftover.terminate()
-                leftover.wait(STOP_SECONDS)
+                try:
+                    leftover.wait(STOP_SECONDS)
+                except psutil.TimeoutExpired:
+                    leftover.kill()
         except (OSError, ValueError, psutil.Error):
-            pass
+            pass  # no pid file, or that process is gone already
         self.pid_file.unlink(missing_ok=True)

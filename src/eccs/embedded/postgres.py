@@ -6,8 +6,9 @@ socket). As root it runs the server as a separate system user, `embedded_postgre
 parent directory of the cluster (and of its own binaries) traversable by that user: `start()`
 reports which directories that changed, so nobody is surprised by it.
 
-A server that is already running on the directory (another `eccs` command started it, or a
-previous `eccs up` was killed) is used as it is. Whoever started it stops it, with pg_ctl.
+A server that is already running on the directory is used as it is: one that another `eccs`
+command started is left to that command to stop, one that a killed `eccs up` left behind is
+adopted by the next `eccs up`, which stops it (with pg_ctl) when it stops.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class EmbeddedPostgres:
     def __init__(self, cluster: Path) -> None:
         self.cluster = cluster
         self.log = cluster / "log"  # where the wheel tells the server to write its log
-        self.started_by_us = False
+        self.owned = False
 
     # --- state ------------------------------------------------------------------------------
 
@@ -81,8 +82,8 @@ class EmbeddedPostgres:
 
     # --- start and stop ---------------------------------------------------------------------
 
-    def start(self) -> Started:
-        """Start the server (or use the one running), with a database for ECCS in it.
+    def start(self, *, adopt: bool = False) -> Started:
+        """Start the server, or use the one running (and stop it too, later, if `adopt`).
 
         Blocking: it waits for pg_ctl. Run it in a thread from async code.
         """
@@ -93,13 +94,13 @@ class EmbeddedPostgres:
             get_server(self.cluster, cleanup_mode=None)
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
             raise EmbeddedError(self._start_failure(exc)) from exc
-        self.started_by_us = not running
+        self.owned = adopt or not running
         opened = [path for path in closed if _traversable(path)]
-        return Started(self.url(), by_us=self.started_by_us, opened=opened)
+        return Started(self.url(), by_us=not running, opened=opened)
 
     def stop(self) -> None:
-        """Stop the server if this process started it: fast shutdown, waiting until it is down."""
-        if not self.started_by_us or not self.is_running():
+        """Stop the server if it is ours to stop: fast shutdown, waiting until it is down."""
+        if not self.owned or not self.is_running():
             return
         command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.cluster), "-m", "fast", "-w"]
         subprocess.run(  # noqa: S603 - the wheel's own pg_ctl, on our own cluster
@@ -109,7 +110,7 @@ class EmbeddedPostgres:
             check=False,
             timeout=STOP_SECONDS + 5,
         )
-        self.started_by_us = False
+        self.owned = False
 
     def log_tail(self) -> list[str]:
         return last_lines(self.log)

@@ -1,9 +1,10 @@
 """Supervision of embedded mode: the front's HTTP server, Ctrl-C, and parts that stop by themselves.
 
 `eccs up` decides what a signal stops and in which order (the services before the broker and the
-database they use), so uvicorn's own signal handling is switched off here and SIGINT/SIGTERM only
-set `stop_requested`. A part that ends on its own (the broker, the database server, the HTTP
-server) stops everything else too, and is reported with the end of its log.
+database they use), so uvicorn's own signal handling is switched off here: SIGINT, SIGTERM and
+SIGHUP (a closed terminal) only set `stop_requested`. A part that ends on its own (the broker,
+the database server, the HTTP server) stops everything else too, and is reported with the end of
+its log.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class Supervisor:
 
     def handle_signals(self) -> None:
         loop = asyncio.get_running_loop()
-        for number in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP too: a closed terminal must not leave the database and the broker running.
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(number, self._on_signal)
 
     def _on_signal(self) -> None:

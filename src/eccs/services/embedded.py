@@ -234,7 +234,8 @@ class EmbeddedMode:
                 await self._announce()
                 await self.supervisor.wait()
             except Interrupted:
-                await self._stop("Stopped before it was ready")
+                await self._stop("Stopping ECCS")
+                self.console.print("ECCS stopped before it was ready")
                 return
             finally:
                 await self._stop("Stopping ECCS")
@@ -281,7 +282,8 @@ class EmbeddedMode:
             return
         name = f"PostgreSQL {server_major_version()}"
         with self.progress.step(name, "Starting PostgreSQL and loading ECCS") as step:
-            starting = asyncio.create_task(asyncio.to_thread(self.postgres.start))
+            # Holding the data directory's lock, `eccs up` owns whatever server runs there.
+            starting = asyncio.create_task(asyncio.to_thread(self.postgres.start, adopt=True))
             try:
                 _load_code()
             finally:
