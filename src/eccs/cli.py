@@ -61,8 +61,8 @@ def _embedded_database_url() -> str:
     """The embedded database, started for this command (and stopped after it) unless running."""
     import os
 
+    from eccs.embedded.database import embedded_database
     from eccs.embedded.errors import EmbeddedError
-    from eccs.services.embedded import embedded_database
 
     try:
         return held_until_exit.enter_context(embedded_database(os.environ, console))

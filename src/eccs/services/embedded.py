@@ -49,23 +49,25 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 import eccs
 from eccs.embedded.broker import EmbeddedBroker
+from eccs.embedded.database import migrate, report_opened
 from eccs.embedded.datadir import DataDir
-from eccs.embedded.errors import EmbeddedError, IncompatibleDataDir
+from eccs.embedded.errors import EmbeddedError
 from eccs.embedded.postgres import EmbeddedPostgres, ensure_database, server_major_version
 from eccs.embedded.progress import Progress
+from eccs.embedded.settings import EXTERNAL_VARIABLES, EmbeddedSettings, external_parts
 from eccs.embedded.supervisor import Interrupted, Stopper, Supervisor, bind
-from eccs.platform.settings import ConfigError, DatabaseSettings, Fragment, load
+from eccs.platform.settings import ConfigError, DatabaseSettings, load
 
 # FastAPI, SQLAlchemy, Alembic, aiokafka and the services themselves are imported later, while
 # PostgreSQL starts (`_load_code`): loading them is most of a warm start.
@@ -75,14 +77,6 @@ if TYPE_CHECKING:
     from eccs.embedded.front import Front
 
 SERVICES = ("auth", "email", "notification")
-# Which variables replace which embedded part with a real one.
-EXTERNAL_VARIABLES = {
-    # As for the other commands (see `eccs.cli.database_settings`).
-    "PostgreSQL": ("DATABASE_URL", "POSTGRES_HOST", "POSTGRES_DB", "POSTGRES_USER"),
-    "Kafka": ("KAFKA_BOOTSTRAP_SERVERS",),
-    "SMTP": ("SMTP_HOST",),
-    "audit trail": ("MONGODB_URL",),
-}
 READY_SECONDS = 60.0
 # How long each part may take to stop before it is cut short (it drains deliveries in flight).
 STOP_SECONDS = 20.0
@@ -90,109 +84,14 @@ CRASHED_STOP_SECONDS = 5.0
 ADMIN_COMMAND = "user create --email you@example.com --name You --admin"
 
 
-class EmbeddedSettings(Fragment):
-    eccs_data_dir: Path = Path(".eccs")
-    eccs_http_port: int = Field(default=8080, ge=0, le=65535)
-
-
-def external_parts(environ: Mapping[str, str]) -> dict[str, str]:
-    """The parts the environment replaces with real ones, and the variable that does it."""
-    found = {}
-    for part, variables in EXTERNAL_VARIABLES.items():
-        for variable in variables:
-            if environ.get(variable, "").strip() or environ.get(f"{variable}_FILE", "").strip():
-                found[part] = variable
-                break
-    return found
+# The web app's sources, next to the package's source tree (`make run` builds them into dist/).
+FRONTEND = Path(eccs.__file__).resolve().parents[2] / "frontend"
 
 
 def web_app_directory() -> Path | None:
-    """The built web app (frontend/dist next to the source tree), once it exists."""
-    built = Path(eccs.__file__).resolve().parents[2] / "frontend" / "dist"
+    """The built web app, once there is one."""
+    built = FRONTEND / "dist"
     return built if (built / "index.html").is_file() else None
-
-
-# --- the database, for `eccs up` and for the other commands --------------------------------------
-
-
-def migrate(sqlalchemy_url: str) -> str:
-    """Bring the database to this version's schema (blocking); says what it found or did."""
-    from eccs.platform import migrations
-
-    head = migrations.head_revision()
-    current = asyncio.run(_current_revision(sqlalchemy_url))
-    if current == head:
-        return f"schema at revision {head}"
-    if current is not None and not _known_revision(current):
-        raise IncompatibleDataDir(
-            f"the database is at revision {current}, which this version of ECCS does not know "
-            "(a newer ECCS migrated it): run that version, or move the data directory away "
-            "(or set ECCS_DATA_DIR) to start afresh"
-        )
-    migrations.upgrade(sqlalchemy_url)
-    return f"migrated {current or 'an empty database'} → {head}"
-
-
-async def _current_revision(sqlalchemy_url: str) -> str | None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from eccs.platform import migrations
-
-    engine = create_async_engine(sqlalchemy_url)
-    try:
-        return await migrations.current_revision(engine)
-    finally:
-        await engine.dispose()
-
-
-def _known_revision(revision: str) -> bool:
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    from eccs.platform import migrations
-
-    try:
-        return ScriptDirectory(str(migrations.SCRIPTS)).get_revision(revision) is not None
-    except CommandError:
-        return False
-
-
-@contextlib.contextmanager
-def embedded_database(environ: Mapping[str, str], console: Console) -> Iterator[str]:
-    """The embedded database of ECCS_DATA_DIR, migrated, for a command other than `eccs up`.
-
-    Uses the server `eccs up` (or anyone) is running; otherwise starts it for the command and
-    stops it afterwards.
-    """
-    data = DataDir(load(EmbeddedSettings, environ).eccs_data_dir)
-    data.prepare()
-    server = EmbeddedPostgres(data.postgres)
-    where = escape(data.shown())
-    if server.is_running():
-        console.print(f"[dim]using the embedded database in {where}")
-    else:
-        console.print(f"[dim]starting the embedded database in {where} for this command")
-    started = server.start()
-    _report_opened(started.opened, console)
-    try:
-        asyncio.run(ensure_database(server.url("postgres")))
-        url = server.url()
-        migrate(_sqlalchemy(url))
-        yield url
-    finally:
-        server.stop()
-
-
-def _sqlalchemy(libpq_url: str) -> str:
-    return DatabaseSettings(database_url=libpq_url).sqlalchemy_url()
-
-
-def _report_opened(opened: list[Path], console: Console) -> None:
-    if opened:
-        console.print(
-            "[yellow]![/] made traversable by the embedded_postgres user (PostgreSQL may not "
-            f"run as root): {escape(', '.join(map(str, opened)))}"
-        )
 
 
 # --- embedded mode ---------------------------------------------------------------------------
@@ -293,7 +192,7 @@ class EmbeddedMode:
             self.env["DATABASE_URL"] = started.url
             how = "started" if started.by_us else "already running"
             step.done(f"{how}, unix socket in {self.data.shown(self.data.postgres)}")
-        _report_opened(started.opened, self.console)
+        report_opened(started.opened, self.console)
         await self.stopper.enter(
             "watching PostgreSQL",
             self.supervisor.watching(
@@ -323,7 +222,13 @@ class EmbeddedMode:
         from eccs.embedded.front import Front
         from eccs.embedded.supervisor import FrontServer
 
-        self.front = Front(self.health, web_app_directory())
+        web_app = web_app_directory()
+        if web_app is None and (FRONTEND / "package.json").is_file():
+            self.progress.warning(
+                "the web app in frontend/ is not built (`make run` builds it, with Node 20): "
+                "/ shows a page of links meanwhile"
+            )
+        self.front = Front(self.health, web_app)
         server = FrontServer(self.front, listening)
         server.start()
         self.stopper.add("the HTTP server", server.stop)

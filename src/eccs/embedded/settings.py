@@ -1,0 +1,36 @@
+"""What embedded mode reads from the environment for itself, and which parts it does not start
+because the environment names a real one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field
+
+from eccs.platform.settings import Fragment
+
+# Which variables replace which embedded part with a real one.
+EXTERNAL_VARIABLES = {
+    # As for the other commands (see `eccs.cli.database_settings`).
+    "PostgreSQL": ("DATABASE_URL", "POSTGRES_HOST", "POSTGRES_DB", "POSTGRES_USER"),
+    "Kafka": ("KAFKA_BOOTSTRAP_SERVERS",),
+    "SMTP": ("SMTP_HOST",),
+    "audit trail": ("MONGODB_URL",),
+}
+
+
+class EmbeddedSettings(Fragment):
+    eccs_data_dir: Path = Path(".eccs")
+    eccs_http_port: int = Field(default=8080, ge=0, le=65535)
+
+
+def external_parts(environ: Mapping[str, str]) -> dict[str, str]:
+    """The parts the environment replaces with real ones, and the variable that does it."""
+    found = {}
+    for part, variables in EXTERNAL_VARIABLES.items():
+        for variable in variables:
+            if environ.get(variable, "").strip() or environ.get(f"{variable}_FILE", "").strip():
+                found[part] = variable
+                break
+    return found
