@@ -29,6 +29,7 @@ log = structlog.get_logger("eccs.delivery")
 GROUP = "eccs-notification"
 COMMIT_EVERY_SECONDS = 1.0
 RESTART_PAUSE_SECONDS = 2.0
+STOP_STEP_SECONDS = 5.0
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
 
@@ -166,11 +167,17 @@ class DeliveryConsumer:
             self._tracker.committed(offsets)
 
     async def _stop(self, consumer: AIOKafkaConsumer) -> None:
+        """Finish what is in flight, commit it, leave the group: each step bounded in time.
+
+        With the broker gone a commit or a leave would wait forever; whatever is not committed
+        is read again by the next start and skipped by the handler, so giving up is safe.
+        """
         self.running = False
         await self.drain()
-        with contextlib.suppress(Exception):  # the broker may be gone; the next start resumes
-            await self.commit(consumer)
-        await consumer.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.commit(consumer), timeout=STOP_STEP_SECONDS)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(consumer.stop(), timeout=STOP_STEP_SECONDS)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -183,7 +190,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await self.owner.drain()
         with contextlib.suppress(Exception):
-            await self.owner.commit(self.consumer)
+            await asyncio.wait_for(self.owner.commit(self.consumer), timeout=STOP_STEP_SECONDS)
         self.owner.forget(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
