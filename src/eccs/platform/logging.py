@@ -13,7 +13,7 @@ from eccs.platform.settings import LogSettings
 def configure_logging(settings: LogSettings) -> None:
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     renderer: structlog.types.Processor = (
-        structlog.dev.ConsoleRenderer()
+        structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
         if settings.log_format == "console"
         else structlog.processors.JSONRenderer()
     )
