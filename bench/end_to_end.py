@@ -32,9 +32,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from eccs.identity.tokens import generate_ed25519_pem
-from eccs.platform import migrations
-from tests.conftest import Database, Service, start_service
+from bench import stack
 from tests.servers import kafka, postgres
 
 BODY = {"subject": "Benchmark", "text": "Hello from the end-to-end benchmark."}
@@ -93,36 +91,16 @@ def _run(
     work: Path,
     args: argparse.Namespace,
 ) -> list[tuple[str, str]]:
-    Database(pg.url()).query("CREATE DATABASE eccs")
-    url = pg.url("eccs")
-    migrations.upgrade(url.replace("postgresql://", "postgresql+asyncpg://"))
-    key = work / "jwt.pem"
-    key.write_text(generate_ed25519_pem())
     env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "JWT_PRIVATE_KEY_FILE": str(key),
-        "BCRYPT_ROUNDS": "4",
-        "LOG_LEVEL": "warning",
-        "SEND_QUOTA_PER_HOUR": "100000000",
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(sink_port),
         "SMTP_STARTTLS": "false",
         "SMTP_FROM": "bench@eccs.test",
     }
-    started: list[Service] = []
-    try:
-        auth = start_service("auth", env, work)
-        started.append(auth)
-        env["AUTH_SERVICE_URL"] = auth.url
-        started.append(start_service("email", env, work))
-        started.append(start_service("notification", env, work))
-        return asyncio.run(_measure(started[1].url, auth.url, url, args))
-    finally:
-        for service in reversed(started):
-            service.process.terminate()
-            service.process.wait(30)
+    names = ["auth", "email", "notification"]
+    with stack.running(pg, work, names, env) as (url, services):
+        return asyncio.run(_measure(services["email"].url, services["auth"].url, url, args))
 
 
 async def _measure(

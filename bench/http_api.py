@@ -12,7 +12,6 @@ bench/README.md.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -22,9 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from eccs.identity.tokens import generate_ed25519_pem
-from eccs.platform import migrations
-from tests.conftest import Database, start_service
+from bench import stack
 from tests.servers import postgres
 
 SEND_BODY = '{"to":["someone@example.test"],"subject":"Hello","text":"Hello from the benchmark"}'
@@ -84,29 +81,15 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="eccs-bench-"))
     work.chmod(0o755)
-    with postgres.running(work) as server:
-        Database(server.url()).query("CREATE DATABASE eccs")
-        url = server.url("eccs")
-        migrations.upgrade(url.replace("postgresql://", "postgresql+asyncpg://"))
-        key = work / "jwt.pem"
-        key.write_text(generate_ed25519_pem())
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "JWT_PRIVATE_KEY_FILE": str(key),
-            "BCRYPT_ROUNDS": "4",
-            "LOG_LEVEL": "warning",
-            "SEND_QUOTA_PER_HOUR": "1000000",
-        }
-        auth = start_service("auth", env, work)
-        email = start_service("email", {**env, "AUTH_SERVICE_URL": auth.url}, work)
-        try:
-            tokens = [_sign_up(auth.url, i) for i in range(args.users)]
-            rows = _measure(email.url, tokens, work, args.duration)
-        finally:
-            for service in (email, auth):
-                service.process.terminate()
-                service.process.wait(10)
+    with (
+        postgres.running(work) as server,
+        stack.running(server, work, ["auth", "email"], {}) as (
+            _,
+            services,
+        ),
+    ):
+        tokens = [_sign_up(services["auth"].url, i) for i in range(args.users)]
+        rows = _measure(services["email"].url, tokens, work, args.duration)
     print(f"{'case':<36}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, r in rows:
         print(f"{name:<36}{r['rps']:>10.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['non2xx']:>10.0f}")
