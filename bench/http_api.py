@@ -76,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--users", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per service")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -83,7 +84,7 @@ def main() -> None:
     work.chmod(0o755)
     with (
         postgres.running(work) as server,
-        stack.running(server, work, ["auth", "email"], {}) as (
+        stack.running(server, work, ["auth", "email"], {}, args.workers) as (
             _,
             services,
         ),

@@ -18,7 +18,11 @@ BENCH_ENV = {"BCRYPT_ROUNDS": "4", "LOG_LEVEL": "warning", "SEND_QUOTA_PER_HOUR"
 
 @contextmanager
 def running(
-    server: postgres.PostgresServer, work: Path, names: list[str], env: Mapping[str, str]
+    server: postgres.PostgresServer,
+    work: Path,
+    names: list[str],
+    env: Mapping[str, str],
+    workers: int = 1,
 ) -> Iterator[tuple[str, dict[str, Service]]]:
     """Create and migrate the `eccs` database, start the named services (auth first, the others
     pointed at it); yields the database URL and the services by name, stopped on exit."""
@@ -37,7 +41,7 @@ def running(
     started: dict[str, Service] = {}
     try:
         for name in names:
-            started[name] = start_service(name, full_env, work)
+            started[name] = start_service(name, full_env, work, "--workers", str(workers))
             if name == "auth":
                 full_env["AUTH_SERVICE_URL"] = started[name].url
         yield url, started

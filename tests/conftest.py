@@ -157,11 +157,15 @@ class Service:
     log: Path
 
 
-def start_service(name: str, env: dict[str, str], work_dir: Path) -> Service:
+def start_service(name: str, env: dict[str, str], work_dir: Path, *options: str) -> Service:
+    """`eccs serve <name>` on a free port, once it answers /ready; `options` go to the command."""
     port = postgres.free_port()
     log = work_dir / f"{name}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "eccs", "serve", name, "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "eccs", "serve", name),
+            *("--host", "127.0.0.1", "--port", str(port), *options),
+        ],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

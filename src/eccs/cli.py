@@ -113,6 +113,8 @@ def serve(
         __import__(f"eccs.services.{service}")
     except ModuleNotFoundError as exc:
         raise fail(f"the {service} service is not available in this version") from exc
+    if workers > 1:
+        _share_metrics_between_workers()
     try:
         uvicorn.run(
             factory,
@@ -126,6 +128,20 @@ def serve(
         )
     except ConfigError as exc:
         raise fail(str(exc)) from exc
+
+
+def _share_metrics_between_workers() -> None:
+    """Give the worker processes one directory for their metrics (see platform/http.py)."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # the operator chose one (it must be emptied between runs)
+    directory = tempfile.mkdtemp(prefix="eccs-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 @user_app.command("create")

@@ -73,13 +73,16 @@ AUDIT_WRITE_FAILURES = Counter(
     "Audit events that could not be written (delivery went on; the trail has a gap).",
 )
 MESSAGES_IN_FLIGHT = Gauge(
-    "eccs_consumer_messages_in_flight", "Messages the worker is handling right now."
+    "eccs_consumer_messages_in_flight",
+    "Messages the worker is handling right now.",
+    multiprocess_mode="livesum",
 )
 CONSUMER_LAG = Gauge(
     "eccs_consumer_lag_messages",
     "Messages behind the end of each partition of eccs.email.requested, from the broker's end"
     " offset (wrong on the embedded broker, which misreports end offsets: do not alert there).",
     ["partition"],
+    multiprocess_mode="max",
 )
 
 # --- email-service: outbox relay ----------------------------------------------------------------
@@ -102,10 +105,12 @@ OUTBOX_REDELIVERIES = Counter(
 OUTBOX_BACKLOG = Gauge(
     "eccs_outbox_backlog",
     "Outbox rows that are due and not yet published (refreshed every few seconds).",
+    multiprocess_mode="max",  # every relay sees the same table
 )
 OUTBOX_OLDEST_AGE = Gauge(
     "eccs_outbox_oldest_due_age_seconds",
     "Seconds since the oldest due, unpublished outbox row became due (0 when there is none).",
+    multiprocess_mode="max",
 )
 OUTBOX_PUBLISH_LATENCY = Histogram(
     "eccs_outbox_publish_latency_seconds",
