@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--paced-seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="processes per service")
     args = parser.parse_args()
     if not (shutil.which("smtp-sink") and shutil.which("smtp-source")):
         sys.exit("smtp-sink and smtp-source are needed: apt-get install postfix")
@@ -99,7 +100,7 @@ def _run(
         "SMTP_FROM": "bench@eccs.test",
     }
     names = ["auth", "email", "notification"]
-    with stack.running(pg, work, names, env) as (url, services):
+    with stack.running(pg, work, names, env, args.workers) as (url, services):
         return asyncio.run(_measure(services["email"].url, services["auth"].url, url, args))
 
 
