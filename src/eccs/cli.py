@@ -334,6 +334,16 @@ def _last_reply(recipient: dict[str, Any]) -> str:
 
 
 @app.command()
+def openapi() -> None:
+    """Print the API document of embedded mode (what GET /openapi.json serves) as JSON."""
+    import json
+
+    from eccs.embedded.spec import embedded_openapi
+
+    sys.stdout.write(json.dumps(embedded_openapi(), indent=2, sort_keys=True) + "\n")
+
+
+@app.command()
 def up(
     host: Annotated[
         str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")

@@ -6,7 +6,8 @@
     /health       200 only when every part is ready: {"status", "mode": "embedded", "parts"}
     /openapi.json the services' documents merged into one; /docs shows it (Swagger UI)
     /metrics      Prometheus metrics of the whole process
-    /             the web app (frontend/dist once built), else a small page of links
+    /             the web app (frontend/dist once built; any other path is one of its pages),
+                  else a small page of links
 
 Requests reach the services' ASGI applications unchanged (same path, same client address), so
 they behave as they do behind the gateway. Until the services are attached, /api/* answers 503
@@ -24,9 +25,9 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from eccs.embedded.webapp import WebApp, security_headers
 from eccs.platform.http import error_response
 
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
@@ -111,7 +112,8 @@ class Front:
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         if web_app is not None:
-            app.mount("/", StaticFiles(directory=web_app, html=True), name="web app")
+            headers = security_headers(web_app.parent / "nginx" / "security-headers.conf")
+            app.mount("/", WebApp(web_app, headers), name="web app")
         else:
 
             @app.get("/")

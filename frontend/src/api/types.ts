@@ -1,0 +1,31 @@
+// Names for the API's shapes, taken from the generated schema so they never drift from it.
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type User = Schemas["UserOut"];
+export type Session = Schemas["SessionOut"];
+export type ErrorBody = Schemas["ErrorBody"];
+export type FieldError = Schemas["FieldError"];
+export type SendRequest = Schemas["SendRequest"];
+export type Accepted = Schemas["Accepted"];
+export type Email = Schemas["EmailOut"];
+export type EmailSummary = Schemas["EmailSummary"];
+export type EmailPage = Schemas["EmailPage"];
+export type EmailStats = Schemas["EmailStats"];
+export type SeriesPoint = Schemas["SeriesPoint"];
+export type Recipient = Schemas["RecipientOut"];
+export type TimelineEntry = Schemas["TimelineEntry"];
+export type Attachment = Schemas["AttachmentIn"];
+export type Template = Schemas["TemplateOut"];
+export type TemplateInput = Schemas["TemplateIn"];
+export type Preview = Schemas["PreviewOut"];
+export type Contact = Schemas["ContactOut"];
+export type ContactInput = Schemas["ContactIn"];
+export type DeadLetter = Schemas["DeadLetter"];
+export type ReplayRequest = Schemas["ReplayRequest"];
+export type ReplayResult = Schemas["ReplayResult"];
+export type InboxItem = Schemas["InboxItem"];
+export type InboxMessage = Schemas["MessageDetail"];
+
+export type EmailStatus = Email["status"];

@@ -1,0 +1,5 @@
+import { PageHeader } from "../../components/PageHeader";
+
+export function ComposePage() {
+  return <PageHeader title="ComposePage" />;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from "../../components/PageHeader";
+
+export function EmailDetailPage() {
+  return <PageHeader title="EmailDetailPage" />;
+}

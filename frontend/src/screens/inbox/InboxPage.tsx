@@ -1,0 +1,5 @@
+import { PageHeader } from "../../components/PageHeader";
+
+export function InboxPage() {
+  return <PageHeader title="InboxPage" />;
+}
