@@ -11,14 +11,23 @@
 import type { Session, User } from "../api/types";
 
 const KEY = "eccs.session";
-/** Refresh this long before the access token expires, so no request goes out with a stale one. */
-const EARLY_MS = 60_000;
+/**
+ * Refresh a minute before the access token expires (a quarter of its life when that is shorter),
+ * so no request goes out with a token about to lapse, and short-lived tokens are not refreshed on
+ * every request.
+ */
+function refreshDue(session: StoredSession, now: number): boolean {
+  const margin = Math.min(60_000, (session.expiresAt - session.issuedAt) / 4);
+  return session.expiresAt - now <= margin;
+}
 
 export interface StoredSession {
   accessToken: string;
   refreshToken: string;
   /** Epoch milliseconds when the access token stops being accepted. */
   expiresAt: number;
+  /** Epoch milliseconds when this tab received the access token. */
+  issuedAt: number;
   user: User;
 }
 
@@ -32,7 +41,12 @@ function parse(raw: string | null): StoredSession | null {
   if (raw === null) return null;
   try {
     const value = JSON.parse(raw) as Partial<StoredSession>;
-    if (typeof value.accessToken !== "string" || typeof value.refreshToken !== "string") {
+    const complete =
+      typeof value.accessToken === "string" &&
+      typeof value.refreshToken === "string" &&
+      typeof value.expiresAt === "number" &&
+      typeof value.issuedAt === "number";
+    if (!complete) {
       return null;
     }
     return value as StoredSession;
@@ -67,6 +81,7 @@ export function fromResponse(session: Session, now = Date.now()): StoredSession 
     accessToken: session.access_token,
     refreshToken: session.refresh_token,
     expiresAt: now + session.expires_in * 1000,
+    issuedAt: now,
     user: session.user,
   };
 }
@@ -104,7 +119,7 @@ type Refresher = (refreshToken: string) => Promise<Session | "rejected">;
 let inFlight: Promise<StoredSession> | null = null;
 
 /**
- * An access token that is good for at least another minute, refreshing it first when needed.
+ * An access token that is not about to expire, refreshing it first when needed.
  *
  * Done once however many requests and tabs want it at the same moment: within a tab the
  * requests share one promise, and across tabs a Web Lock lets one tab refresh while the others
@@ -113,7 +128,7 @@ let inFlight: Promise<StoredSession> | null = null;
 export async function accessToken(refresher: Refresher, now = Date.now): Promise<string> {
   const session = currentSession();
   if (session === null) throw new SessionExpired();
-  if (session.expiresAt - now() > EARLY_MS) return session.accessToken;
+  if (!refreshDue(session, now())) return session.accessToken;
   return (await refreshSession(refresher, session.refreshToken)).accessToken;
 }
 
