@@ -53,7 +53,11 @@ const authentication: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: globalThis.location.origin });
+export const api = createClient<paths>({
+  baseUrl: globalThis.location.origin,
+  // Looked up on every call rather than captured once, so tests can stand in for the network.
+  fetch: (request) => globalThis.fetch(request),
+});
 api.use(authentication);
 
 /** The body of a successful answer, or an ApiError with the API's message and fields. */
