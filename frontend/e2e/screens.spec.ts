@@ -1,0 +1,130 @@
+// Every main screen on a desktop and on a 390 px phone, in both themes: each must fit the width
+// (no sideways scrolling) and is saved as a screenshot. On the phone the nav is behind "Menu".
+import { request as requests, type Page } from "@playwright/test";
+import { apiPost, apiToken, sendViaApi, waitForStatus } from "./support/api";
+import { ADMIN, eccsUrl } from "./support/eccs";
+import { subjectFor } from "./support/mail";
+import { signIn } from "./support/people";
+import { expect, snap, test } from "./support/test";
+
+interface Screen {
+  name: string;
+  /** The nav link that leads there; screens without one are opened by address. */
+  link?: string;
+  path?: () => string;
+  heading?: () => string;
+}
+
+let emailId = "";
+const subject = subjectFor("Screens tour");
+
+const SCREENS: Screen[] = [
+  { name: "dashboard", link: "Dashboard" },
+  { name: "compose", link: "Compose" },
+  { name: "sent", link: "Sent", heading: () => "Sent" },
+  { name: "email-detail", path: () => `/emails/${emailId}`, heading: () => subject },
+  { name: "templates", link: "Templates", heading: () => "Templates" },
+  { name: "contacts", link: "Contacts", heading: () => "Contacts" },
+  { name: "dead-letters", link: "Dead letters", heading: () => "Dead letters" },
+  { name: "mail-catcher", link: "Mail catcher", heading: () => "Mail catcher" },
+];
+
+// Something on every screen: a delivered email, a refused one, a template and a contact.
+test.beforeAll(async () => {
+  const request = await requests.newContext({ baseURL: eccsUrl() });
+  const token = await apiToken(request, { ...ADMIN });
+  emailId = await sendViaApi(request, token, {
+    to: "team@example.com",
+    subject,
+    text: "Every screen, on every size, in both themes.",
+  });
+  const refused = await sendViaApi(request, token, {
+    to: "nobody@fail.test",
+    subject: subjectFor("Refused on the tour"),
+    text: "Bounces.",
+  });
+  await apiPost(request, token, "/api/templates", {
+    name: `Welcome ${subject}`,
+    subject: "Welcome, {{name}}",
+    text: "Hello {{name}}, good to have you with us.",
+  });
+  await apiPost(request, token, "/api/contacts", { email: `grace.${Date.now().toString(36)}@example.com`, name: "Grace Hopper" });
+  await waitForStatus(request, token, emailId, "sent");
+  await waitForStatus(request, token, refused, "failed");
+  await request.dispose();
+});
+
+async function settled(page: Page, screen: Screen): Promise<void> {
+  const heading = page.getByRole("heading", { level: 1 });
+  await expect(screen.heading ? heading.filter({ hasText: screen.heading() }) : heading).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: /^Loading/ })).toHaveCount(0);
+  await page.waitForLoadState("networkidle");
+}
+
+async function fitsTheWidth(page: Page): Promise<void> {
+  const widths = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    window: window.innerWidth,
+  }));
+  expect.soft(widths.page, "no sideways scrolling").toBeLessThanOrEqual(widths.window);
+}
+
+async function bothThemes(page: Page, name: string): Promise<void> {
+  await page.emulateMedia({ colorScheme: "light" });
+  await snap(page, `${name}-light`);
+  await page.emulateMedia({ colorScheme: "dark" });
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await snap(page, `${name}-dark`);
+  await page.emulateMedia({ colorScheme: "light" });
+}
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+  test("every screen fits 390 px and the Menu button opens the nav", async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.goto("/sign-in");
+    await fitsTheWidth(page);
+    await bothThemes(page, "sign-in-phone");
+    await signIn(page, ADMIN);
+    for (const screen of SCREENS) {
+      await test.step(screen.name, async () => {
+        if (screen.link !== undefined) {
+          const menu = page.getByRole("button", { name: "Menu" });
+          const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: screen.link, exact: true });
+          await expect(link).toBeHidden();
+          await menu.click();
+          await expect(menu).toHaveAttribute("aria-expanded", "true");
+          await link.click();
+          await expect(link).toBeHidden();
+        } else if (screen.path !== undefined) {
+          await page.goto(screen.path());
+        }
+        await settled(page, screen);
+        await fitsTheWidth(page);
+        await bothThemes(page, `${screen.name}-phone`);
+      });
+    }
+  });
+});
+
+test.describe("on a desktop", () => {
+  test("every screen fits the window", async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.goto("/sign-in");
+    await bothThemes(page, "sign-in-desktop");
+    await signIn(page, ADMIN);
+    for (const screen of SCREENS) {
+      await test.step(screen.name, async () => {
+        if (screen.link !== undefined) {
+          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: screen.link, exact: true }).click();
+        } else if (screen.path !== undefined) {
+          await page.goto(screen.path());
+        }
+        await settled(page, screen);
+        await fitsTheWidth(page);
+        await bothThemes(page, `${screen.name}-desktop`);
+      });
+    }
+  });
+});
