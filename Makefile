@@ -8,19 +8,30 @@ UV := $(CACHE)/uv-$(UV_VERSION)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
-.PHONY: run test check lint typecheck unit integration install test-servers format clean
+.PHONY: run test check lint typecheck unit integration install test-servers format clean \
+	pytest web-check web-test e2e api-client
 
 # --- the web app: built for `make run` once frontend/ exists, and only when its sources changed.
 ifneq ($(wildcard frontend/package.json),)
 WEB_APP := frontend/dist/index.html
+# What the build is made of: not the tests' own files nor their artifacts, which change on every run.
 WEB_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/dist \
-	-prune -o -type f -print)
+	-prune -o -path frontend/e2e -prune -o -path frontend/test-results -prune \
+	-o -path frontend/playwright-report -prune -o -type f -print)
+# npm ci again only when the lock file changed (npm ci empties node_modules, stamp included).
+NODE_MODULES := frontend/node_modules/.synced
+NEED_NODE = @node -e 'process.exit(parseInt(process.versions.node) < 20 ? 1 : 0)' 2>/dev/null || { \
+	echo "error: the web app in frontend/ needs Node 20 or newer (with npm):" \
+		"install it (https://nodejs.org), then run make again" >&2; exit 1; }
 
-frontend/dist/index.html: $(WEB_SOURCES)
-	@node -e 'process.exit(parseInt(process.versions.node) < 20 ? 1 : 0)' 2>/dev/null || { \
-		echo "error: the web app in frontend/ needs Node 20 or newer to build:" \
-			"install it (https://nodejs.org), then run make run again" >&2; exit 1; }
-	cd frontend && npm ci --no-audit --no-fund && npm run build
+$(NODE_MODULES): frontend/package-lock.json
+	$(NEED_NODE)
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend/dist/index.html: $(WEB_SOURCES) $(NODE_MODULES)
+	$(NEED_NODE)
+	cd frontend && npm run build
 	@touch $@
 endif
 
@@ -30,8 +41,34 @@ endif
 run: install $(WEB_APP)
 	.venv/bin/eccs up $(UP_ARGS)
 
-test: install test-servers lint typecheck
+# Python checks and tests first, then the web app's checks, unit tests and browser tests.
+test: pytest web-check web-test e2e
+
+pytest: install test-servers lint typecheck
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# The generated API client matches the services, and the web app lints and type-checks.
+web-check: install $(NODE_MODULES)
+	$(NEED_NODE)
+	cd frontend && npm run generate-api -- --check
+	cd frontend && npm run lint
+	cd frontend && npm run typecheck
+
+# The web app's unit tests (Vitest, jsdom).
+web-test: $(NODE_MODULES)
+	$(NEED_NODE)
+	cd frontend && npm test
+
+# Browser tests (Playwright, Debian's Chromium) against `eccs up` serving the production build,
+# and through nginx with the web app's config. Screenshots: frontend/test-results/screenshots/.
+e2e: install test-servers $(WEB_APP) $(NODE_MODULES)
+	$(NEED_NODE)
+	cd frontend && npx playwright test $(E2E_ARGS)
+
+# Regenerate the web app's typed API client after the services' API changed.
+api-client: install $(NODE_MODULES)
+	$(NEED_NODE)
+	cd frontend && npm run generate-api
 
 install: .venv/.synced
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the servers the test suite starts as local processes (see tests/servers/).
+# Install the servers the test suite starts as local processes (see tests/servers/), and the
+# browser and web server of the web app's browser tests (frontend/e2e/).
 # Debian packages are installed when missing; everything else is fetched and cached per version
 # under ~/.cache/eccs by the scripts in scripts/servers/.
 set -euo pipefail
@@ -77,3 +78,36 @@ else
   echo "Test servers: FerretDB could not be built (needs Go 1.24+, https://go.dev/dl/);" \
     "the MongoDB-wire tests will skip." >&2
 fi
+
+# --- The web app's browser tests: Debian's Chromium (driven by Playwright) and nginx ----------
+# Playwright's own browser downloads are not used: Debian's Chromium is the browser under test.
+web_packages=()
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || web_packages+=(chromium)
+# Screenshots need at least one font; Chromium alone does not insist on one.
+[ -d /usr/share/fonts/truetype/dejavu ] || web_packages+=(fonts-dejavu-core)
+[ -x "${NGINX:-/usr/sbin/nginx}" ] || web_packages+=(nginx)
+if [ ${#web_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "The browser tests need these Debian packages: ${web_packages[*]/#nginx/nginx-light}." >&2
+    echo "Install them with: sudo apt-get install -y ${web_packages[*]/#nginx/nginx-light}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  # nginx-light is nginx with only the common modules (all the web app's config uses); Debian
+  # releases without it have plain nginx.
+  if apt-cache show nginx-light >/dev/null 2>&1; then
+    web_packages=("${web_packages[@]/#nginx/nginx-light}")
+  fi
+  echo "Installing ${web_packages[*]} (Debian packages)…"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${web_packages[@]}" >/dev/null
+fi
+# The tests run their own nginx with the web app's config: never leave Debian's running (its
+# default site would hold port 80).
+if command -v systemctl >/dev/null && systemctl is-enabled nginx >/dev/null 2>&1; then
+  systemctl disable nginx >/dev/null 2>&1 || true
+  systemctl stop nginx >/dev/null 2>&1 || true  # fails harmlessly where systemd is not running
+fi
+if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+  /usr/sbin/nginx -s quit 2>/dev/null || true
+fi
+echo "Browser tests: Chromium $("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | awk '{print $2}') and nginx ready."
