@@ -1,5 +1,80 @@
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, data } from "../../api/client";
+import { Field } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
+import { Pagination } from "../../components/Pagination";
+import { Empty, Failed, Loading } from "../../components/states";
+import { useDebouncedValue } from "../../components/useDebouncedValue";
+import { AddContactForm } from "./AddContactForm";
+import { ContactTable } from "./ContactTable";
+
+const PAGE_SIZE = 20;
 
 export function ContactsPage() {
-  return <PageHeader title="ContactsPage" />;
+  const [search, setSearch] = useState("");
+  const [page, setPage] = useState(1);
+  const q = useDebouncedValue(search.trim(), 300);
+  const contacts = useQuery({
+    queryKey: ["contacts", "list", q, page],
+    queryFn: ({ signal }) =>
+      data(
+        api.GET("/api/contacts", {
+          params: { query: { page, page_size: PAGE_SIZE, ...(q === "" ? {} : { q }) } },
+          signal,
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+
+  return (
+    <>
+      <PageHeader title="Contacts" />
+      <div className="contacts-layout">
+        <section aria-labelledby="add-contact" className="card contacts-add">
+          <h2 id="add-contact">Add a contact</h2>
+          <AddContactForm />
+        </section>
+        <section aria-labelledby="your-contacts" className="contacts-list">
+          <h2 id="your-contacts" className="visually-hidden">
+            Your contacts
+          </h2>
+          <div className="toolbar">
+            <Field label="Search" hint="Address or name, from the start.">
+              {(control) => (
+                <input
+                  {...control}
+                  type="search"
+                  value={search}
+                  onChange={(event) => {
+                    setSearch(event.target.value);
+                    setPage(1);
+                  }}
+                />
+              )}
+            </Field>
+          </div>
+          {contacts.isPending ? (
+            <Loading label="Loading contacts…" />
+          ) : contacts.isError ? (
+            <Failed error={contacts.error} retry={() => void contacts.refetch()} />
+          ) : contacts.data.items.length === 0 ? (
+            <Empty title={q === "" ? "No contacts yet" : `No contacts start with “${q}”`}>
+              {q === "" && <p>Add the people you write to; Compose suggests them as you type.</p>}
+            </Empty>
+          ) : (
+            <>
+              <ContactTable contacts={contacts.data.items} />
+              <Pagination
+                page={page}
+                pageSize={PAGE_SIZE}
+                total={contacts.data.total}
+                onPage={setPage}
+              />
+            </>
+          )}
+        </section>
+      </div>
+    </>
+  );
 }
