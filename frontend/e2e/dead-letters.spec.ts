@@ -2,6 +2,7 @@
 import { apiToken, sendViaApi, waitForStatus } from "./support/api";
 import { ADMIN } from "./support/eccs";
 import { subjectFor } from "./support/mail";
+import { navLink } from "./support/nav";
 import { newPerson, signIn } from "./support/people";
 import { expect, snap, test } from "./support/test";
 
@@ -13,7 +14,7 @@ test("an admin finds a user's exhausted email in Dead letters and replays it", a
   await waitForStatus(request, token, id, "failed");
 
   await signIn(page, ADMIN);
-  await page.getByRole("link", { name: "Dead letters" }).click();
+  await navLink(page, "Dead letters").click();
   await expect(page.getByRole("heading", { level: 1, name: "Dead letters" })).toBeVisible();
   await expect(page.getByRole("main")).toContainText(subject);
   await expect(page.getByLabel("Reason", { exact: true })).toBeVisible();

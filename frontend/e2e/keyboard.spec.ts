@@ -1,5 +1,6 @@
 // Keyboard users: the skip link, a tab order that reaches the form, and the theme button.
 import type { Locator, Page } from "@playwright/test";
+import { recipientsField } from "./support/mail";
 import { newPerson, signUp } from "./support/people";
 import { expect, snap, test } from "./support/test";
 
@@ -26,7 +27,7 @@ test("the skip link and the tab order reach the compose form", async ({ page }) 
   await expect(skip).toBeVisible();
   await page.keyboard.press("Enter");
 
-  const to = page.getByLabel("To", { exact: true });
+  const to = recipientsField(page, "To");
   await tabTo(page, to);
   await page.keyboard.type("reader@example.com");
   await page.keyboard.press("Enter");

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUILD, ADMIN, eccsUrl } from "./support/eccs";
+import { navLink } from "./support/nav";
 import { checkSite, CONF_DIR, prepareSite, serveSite, type RunningNginx } from "./support/nginx";
 import { expectSignedIn, fillSignIn } from "./support/people";
 import { IN_CI, nginxMissing } from "./support/tools";
@@ -97,16 +98,15 @@ test.describe("the web app behind nginx", () => {
     await fillSignIn(page, ADMIN);
     await expectSignedIn(page);
     await expect(page).toHaveURL(`${site}/emails`);
-    const nav = page.getByRole("navigation", { name: "Main" });
-    await nav.getByRole("link", { name: "Dashboard", exact: true }).click();
+    await navLink(page, "Dashboard").click();
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
     await page.waitForLoadState("networkidle");
     // Distributed mode has no mail catcher, and the app knows it from nginx's /health.
-    await expect(nav.getByRole("link", { name: "Dead letters" })).toBeVisible();
-    await expect(nav.getByRole("link", { name: "Mail catcher" })).toHaveCount(0);
+    await expect(navLink(page, "Dead letters")).toBeVisible();
+    await expect(navLink(page, "Mail catcher")).toHaveCount(0);
     await snap(page, "nginx-dashboard");
     for (const link of ["Compose", "Sent", "Templates", "Contacts"]) {
-      await nav.getByRole("link", { name: link, exact: true }).click();
+      await navLink(page, link).click();
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
       await page.waitForLoadState("networkidle");
     }

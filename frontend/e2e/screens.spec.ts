@@ -4,6 +4,7 @@ import { request as requests, type Page } from "@playwright/test";
 import { apiPost, apiToken, sendViaApi, waitForStatus } from "./support/api";
 import { ADMIN, eccsUrl } from "./support/eccs";
 import { subjectFor } from "./support/mail";
+import { navLink } from "./support/nav";
 import { signIn } from "./support/people";
 import { expect, snap, test } from "./support/test";
 
@@ -91,12 +92,20 @@ test.describe("on a phone", () => {
       await test.step(screen.name, async () => {
         if (screen.link !== undefined) {
           const menu = page.getByRole("button", { name: "Menu" });
-          const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: screen.link, exact: true });
+          const link = navLink(page, screen.link);
+          const from = new URL(page.url()).pathname;
           await expect(link).toBeHidden();
           await menu.click();
           await expect(menu).toHaveAttribute("aria-expanded", "true");
+          const to = await link.getAttribute("href");
           await link.click();
-          await expect(link).toBeHidden();
+          // Going to another page closes the menu (the link of the page already open does not).
+          if (to !== from) {
+            await expect(page).toHaveURL((url) => url.pathname === to);
+            await expect(link).toBeHidden();
+          } else {
+            await menu.click();
+          }
         } else if (screen.path !== undefined) {
           await page.goto(screen.path());
         }
@@ -117,7 +126,7 @@ test.describe("on a desktop", () => {
     for (const screen of SCREENS) {
       await test.step(screen.name, async () => {
         if (screen.link !== undefined) {
-          await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: screen.link, exact: true }).click();
+          await navLink(page, screen.link).click();
         } else if (screen.path !== undefined) {
           await page.goto(screen.path());
         }

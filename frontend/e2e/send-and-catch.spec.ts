@@ -1,6 +1,7 @@
 // The first thing anyone does: make an account, send an email, see it delivered and caught.
 import type { Page } from "@playwright/test";
 import { DELIVERED_WITHIN, section, sendFromCompose, status, subjectFor } from "./support/mail";
+import { navLink } from "./support/nav";
 import { newPerson, signUp } from "./support/people";
 import { expect, snap, test } from "./support/test";
 
@@ -10,7 +11,7 @@ test("a new account sends an email, sees it Sent, and finds it in the mail catch
 
   const subject = subjectFor("Quarterly figures");
   const body = "The quarterly figures are ready; the summary follows on Monday.";
-  await page.getByRole("link", { name: "Compose" }).click();
+  await navLink(page, "Compose").click();
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
   await sendFromCompose(page, { to: me.email, subject, body });
 
@@ -19,7 +20,7 @@ test("a new account sends an email, sees it Sent, and finds it in the mail catch
   await expect(section(page, "Delivery timeline")).toBeVisible();
   await snap(page, "email-detail-sent");
 
-  await page.getByRole("link", { name: "Mail catcher" }).click();
+  await navLink(page, "Mail catcher").click();
   await expect(page.getByRole("heading", { level: 1, name: "Mail catcher" })).toBeVisible();
   const caught = page.getByRole("link", { name: subject });
   await expect(caught).toBeVisible();

@@ -13,16 +13,28 @@ export function subjectFor(what: string): string {
   return `${what} ${Date.now().toString(36)}`;
 }
 
+/**
+ * A recipients field ("To", "Cc", "Bcc"): a combobox offering contacts, or a plain text box.
+ * (Its suggestion list carries the same label, so the label alone names two elements.)
+ */
+export function recipientsField(page: Page, name: string): Locator {
+  return page
+    .getByRole("combobox", { name, exact: true })
+    .or(page.getByRole("textbox", { name, exact: true }));
+}
+
 /** Fills Compose, sends, and follows "Open the email" to the email's own page. */
 export async function sendFromCompose(page: Page, mail: Outgoing): Promise<void> {
   await page.goto("/compose");
-  const to = page.getByLabel("To", { exact: true });
+  const to = recipientsField(page, "To");
   await to.fill(mail.to);
   await to.press("Enter");
   await page.getByLabel("Subject", { exact: true }).fill(mail.subject);
   await page.getByLabel("Body", { exact: true }).fill(mail.body);
   await page.getByRole("button", { name: "Send", exact: true }).click();
-  await page.getByRole("status").getByRole("link", { name: "Open the email" }).click();
+  // The outcome is announced (a status region), with a way to the email's page.
+  await expect(page.getByRole("main").getByRole("status").first()).toBeVisible();
+  await page.getByRole("main").getByRole("link", { name: "Open the email" }).click();
   await expect(page.getByRole("heading", { level: 1, name: mail.subject })).toBeVisible();
 }
 
