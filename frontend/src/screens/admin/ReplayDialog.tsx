@@ -4,11 +4,12 @@ import { useForm } from "react-hook-form";
 import { api, data } from "../../api/client";
 import type { ReplayResult } from "../../api/types";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { formatDateTime } from "../../components/dates";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
 import { showApiErrors } from "../../forms/apiErrors";
 import { reasonLabel } from "./reasons";
-import { apiFilters, type DeadLetterFilters } from "./useDeadLetterParams";
+import { apiFilters, toInstant, type DeadLetterFilters } from "./useDeadLetterParams";
 
 // The API's bounds (ReplayRequest in the OpenAPI schema).
 export const MAX_LIMIT = 1000;
@@ -30,10 +31,12 @@ interface ReplayDialogProps {
 
 function describeFilters({ reason, since, until }: DeadLetterFilters): string {
   const parts = [];
-  if (reason !== undefined) parts.push(`reason “${reasonLabel(reason)}”`);
-  if (since !== "") parts.push(`failed since ${since.replace("T", " ")}`);
-  if (until !== "") parts.push(`failed before ${until.replace("T", " ")}`);
-  return parts.length === 0 ? "every dead letter" : `dead letters with ${parts.join(", ")}`;
+  const from = toInstant(since);
+  const to = toInstant(until);
+  if (reason !== undefined) parts.push(`with reason “${reasonLabel(reason)}”`);
+  if (from !== undefined) parts.push(`failed since ${formatDateTime(from)}`);
+  if (to !== undefined) parts.push(`failed before ${formatDateTime(to)}`);
+  return parts.length === 0 ? "" : ` ${parts.join(", ")}`;
 }
 
 /** Asks how many of the matching dead letters to queue again, and how fast. */
@@ -83,8 +86,9 @@ export function ReplayDialog({ open, filters, matching, onDone, onClose }: Repla
       }}
     >
       <p>
-        Queues {describeFilters(filters)} again ({matching.toLocaleString()} now), the oldest
-        failure first, each with a fresh attempt budget.
+        {matching === 1 ? "1 dead letter matches" : `${matching.toLocaleString()} dead letters match`}
+        {describeFilters(filters)}. They are queued again the oldest failure first, each with a
+        fresh attempt budget.
       </p>
       {problem !== null && <Notice tone="error">{problem}</Notice>}
       <form

@@ -16,7 +16,8 @@ const OUTCOMES: Record<string, string> = {
 };
 
 // The worker notes when it will try again as an ISO instant: shown in the reader's time instead.
-function Detail({ text }: { text: string }) {
+function Detail({ outcome, text }: { outcome: string; text: string }) {
+  if (outcome === "dead_lettered") return <>{GAVE_UP[text] ?? text}</>;
   const next = /^next attempt at (\S+)$/.exec(text)?.[1];
   if (next === undefined || Number.isNaN(Date.parse(next))) return <>{text}</>;
   return (
@@ -25,6 +26,14 @@ function Detail({ text }: { text: string }) {
     </>
   );
 }
+
+// Why the worker gave up (a dead letter's reason), for the email's owner.
+const GAVE_UP: Record<string, string> = {
+  refused: "Every recipient refused it.",
+  exhausted: "The attempts were used up.",
+  expired: "It expired before it could be delivered.",
+  invalid: "The message could not be built.",
+};
 
 function outcomeLabel(outcome: string): string {
   return OUTCOMES[outcome] ?? outcome.replaceAll("_", " ");
@@ -52,7 +61,7 @@ export function DeliveryTimeline({ entries }: { entries: TimelineEntry[] }) {
           )}
           {entry.detail != null && entry.detail !== "" && (
             <p className="cell-sub">
-              <Detail text={entry.detail} />
+              <Detail outcome={entry.outcome} text={entry.detail} />
             </p>
           )}
         </li>

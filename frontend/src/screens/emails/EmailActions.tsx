@@ -14,15 +14,21 @@ export interface ActionOutcome {
   message: string;
 }
 
+const NOTHING_TO_RETRY =
+  "Retrying would not help: every recipient refused this email permanently (an SMTP 5xx " +
+  "answer), so the same message would be refused again. Check the addresses and send a new email.";
+
 function retryProblem(error: unknown): string {
-  if (error instanceof ApiError && error.code === "nothing_to_retry") {
-    return (
-      "Retrying would not help: every recipient refused this email permanently (an SMTP 5xx " +
-      "answer), so the same message would be refused again. Check the addresses and send a new email."
-    );
-  }
+  if (error instanceof ApiError && error.code === "nothing_to_retry") return NOTHING_TO_RETRY;
   return describe(error);
 }
+
+/**
+ * A retry goes only to recipients given up on; refusals are final. When every recipient refused,
+ * the API would answer 409 `nothing_to_retry`, so the page says so without asking it.
+ */
+const allRefused = (email: Email) =>
+  email.recipients.every((recipient) => recipient.status === "refused");
 
 function cancelProblem(error: unknown, email: Email): string {
   if (error instanceof ApiError && error.code === "wrong_state") {
@@ -102,6 +108,10 @@ export function EmailActions({ email, onOutcome }: EmailActionsProps) {
           variant="primary"
           busy={retry.isPending}
           onClick={() => {
+            if (allRefused(email)) {
+              onOutcome({ tone: "error", message: NOTHING_TO_RETRY });
+              return;
+            }
             onOutcome(null);
             retry.mutate();
           }}

@@ -175,9 +175,15 @@ describe("an email's page", () => {
   });
 
   it("retries a failed email with an idempotency key", async () => {
+    const exhausted = failed();
+    exhausted.recipients = exhausted.recipients.map((recipient) => ({
+      ...recipient,
+      status: "abandoned",
+      smtp_code: 451,
+    }));
     const api = stubApi({
-      "GET /api/emails/:id": () => answer(200, failed()),
-      "POST /api/emails/:id/retry": () => answer(202, { ...failed(), status: "queued" }),
+      "GET /api/emails/:id": () => answer(200, exhausted),
+      "POST /api/emails/:id/retry": () => answer(202, { ...exhausted, status: "queued" }),
     });
     const { user } = showEmail();
     await user.click(await screen.findByRole("button", { name: "Retry" }));
@@ -186,9 +192,25 @@ describe("an email's page", () => {
     expect(call?.headers.get("Idempotency-Key")).toBeTruthy();
   });
 
-  it("explains why retrying an email every recipient refused would not help", async () => {
+  it("explains why retrying an email every recipient refused would not help, without asking", async () => {
+    const api = stubApi({ "GET /api/emails/:id": () => answer(200, failed()) });
+    const { user } = showEmail();
+    await user.click(await screen.findByRole("button", { name: "Retry" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "every recipient refused this email permanently",
+    );
+    // The API's answer is known (409 nothing_to_retry): no request, so no failed one either.
+    expect(api.to("POST /api/emails/:id/retry")).toHaveLength(0);
+  });
+
+  it("explains the API's nothing_to_retry when it answers so", async () => {
+    const given = failed();
+    const mixed = {
+      ...given,
+      recipients: [...given.recipients, { ...given.recipients[0], address: "later@down.test", status: "abandoned" }],
+    } as Email;
     stubApi({
-      "GET /api/emails/:id": () => answer(200, failed()),
+      "GET /api/emails/:id": () => answer(200, mixed),
       "POST /api/emails/:id/retry": () =>
         apiError(409, "nothing_to_retry", "Every recipient refused this email permanently."),
     });
