@@ -5,7 +5,12 @@ import { describe } from "../../api/errors";
 import { Button } from "../../components/Button";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 
-export function DeleteAll({ disabled, onDone }: { disabled: boolean; onDone: (message: string) => void }) {
+export interface DeleteOutcome {
+  tone: "success" | "error";
+  message: string;
+}
+
+export function DeleteAll({ disabled, onDone }: { disabled: boolean; onDone: (outcome: DeleteOutcome) => void }) {
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const remove = useMutation({
@@ -14,8 +19,8 @@ export function DeleteAll({ disabled, onDone }: { disabled: boolean; onDone: (me
       setConfirming(false);
       void queryClient.invalidateQueries({ queryKey: ["inbox"] });
     },
-    onSuccess: () => { onDone("Every caught message was deleted."); },
-    onError: (error) => { onDone(`Nothing was deleted: ${describe(error)}`); },
+    onSuccess: () => { onDone({ tone: "success", message: "Every caught message was deleted." }); },
+    onError: (error) => { onDone({ tone: "error", message: `Nothing was deleted: ${describe(error)}` }); },
   });
   return (
     <>

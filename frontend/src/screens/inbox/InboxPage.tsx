@@ -3,7 +3,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { Pagination } from "../../components/Pagination";
 import { SearchBox } from "../../components/SearchBox";
 import { Empty, Failed, Loading, Notice } from "../../components/states";
-import { DeleteAll } from "./DeleteAll";
+import { DeleteAll, type DeleteOutcome } from "./DeleteAll";
 import { EmbeddedOnly } from "./EmbeddedOnly";
 import { InboxTable } from "./InboxTable";
 import { PAGE_SIZE, useInbox, useInboxParams } from "./useInbox";
@@ -11,7 +11,7 @@ import { PAGE_SIZE, useInbox, useInboxParams } from "./useInbox";
 function CaughtMessages() {
   const [params, update] = useInboxParams();
   const inbox = useInbox(params);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<DeleteOutcome | null>(null);
   return (
     <>
       <div className="toolbar toolbar-spread">
@@ -24,7 +24,7 @@ function CaughtMessages() {
         </div>
         <DeleteAll disabled={(inbox.data?.total ?? 0) === 0} onDone={setNotice} />
       </div>
-      {notice !== null && <Notice>{notice}</Notice>}
+      {notice !== null && <Notice tone={notice.tone}>{notice.message}</Notice>}
       {inbox.isPending ? (
         <Loading label="Loading caught mail…" />
       ) : inbox.isError ? (
