@@ -23,6 +23,9 @@ const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "num
 const hourLabel = (point: SeriesPoint) => hourLong.format(new Date(point.start));
 const dayLabel = (point: SeriesPoint) => dayFormat.format(new Date(point.start));
 
+// Bars grow in on first draw, unless the reader asked for less motion.
+const animate = () => !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
 function totals(points: SeriesPoint[]) {
   return points.reduce(
     (sum, point) => ({ sent: sum.sent + point.sent, failed: sum.failed + point.failed }),
@@ -80,8 +83,8 @@ function SeriesChart(props: {
           {...tooltipStyle(colours)}
         />
         <Legend wrapperStyle={{ color: colours.text }} />
-        <Bar dataKey="sent" name="Sent" stackId="outcome" fill={colours.sent} />
-        <Bar dataKey="failed" name="Failed" stackId="outcome" fill={colours.failed} />
+        <Bar dataKey="sent" name="Sent" stackId="outcome" fill={colours.sent} isAnimationActive={animate()} />
+        <Bar dataKey="failed" name="Failed" stackId="outcome" fill={colours.failed} isAnimationActive={animate()} />
       </BarChart>
     </ResponsiveContainer>
   );
@@ -104,6 +107,7 @@ function OutcomesChart({ stats, colours }: { stats: EmailStats; colours: ChartCo
         <Bar
           dataKey="count"
           name="Emails"
+          isAnimationActive={animate()}
           shape={(shape) => {
             const row = shape.payload as (typeof rows)[number] | undefined;
             return <Rectangle {...shape} fill={colours.status[row?.status ?? ""] ?? colours.muted} />;
