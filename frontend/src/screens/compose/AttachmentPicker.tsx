@@ -25,7 +25,7 @@ export function AttachmentPicker({ files, onChange, error }: AttachmentPickerPro
   };
 
   return (
-    <div className={error === undefined ? "field attachments" : "field attachments field-invalid"}>
+    <div className={error === undefined ? "field attachment-picker" : "field attachment-picker field-invalid"}>
       <label htmlFor={id}>Attachments</label>
       <input
         id={id}

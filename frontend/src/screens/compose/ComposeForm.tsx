@@ -128,7 +128,7 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
         </div>
       ) : (
         <p className="compose-copies">
-          <Button variant="ghost" aria-expanded={false} onClick={() => { setShowCopies(true); }}>
+          <Button variant="ghost" className="link-button" aria-expanded={false} onClick={() => { setShowCopies(true); }}>
             Cc and Bcc
           </Button>
         </p>

@@ -6,6 +6,7 @@ import type { Template } from "../../api/types";
 import { HtmlFrame } from "../../components/HtmlFrame";
 import { useDebouncedValue } from "../../components/useDebouncedValue";
 import { RenderedContent } from "../templates/RenderedContent";
+import { templateLooksComplete } from "../templates/variables";
 import type { BodyFormat } from "./composeValues";
 
 interface PreviewProps {
@@ -46,6 +47,8 @@ function RenderedPreview({ subject, format, body, template, data: values }: Prev
   const preview = useQuery({
     queryKey: ["templates", "compose-preview", request],
     queryFn: ({ signal }) => renderPreview(JSON.parse(request) as PreviewRequest, template, signal),
+    // Judged on what is about to be sent, which lags what is typed by the debounce.
+    enabled: templateLooksComplete(...sentContent(request)),
     placeholderData: keepPreviousData,
     retry: false,
   });
@@ -61,6 +64,11 @@ function RenderedPreview({ subject, format, body, template, data: values }: Prev
       {preview.data !== undefined && <RenderedContent preview={preview.data} />}
     </section>
   );
+}
+
+function sentContent(request: string): [string, string] {
+  const { subject, body } = JSON.parse(request) as PreviewRequest;
+  return [subject, body];
 }
 
 interface PreviewRequest {

@@ -117,74 +117,80 @@ export function RecipientInput({ label, addresses, onChange, error }: RecipientI
   return (
     <div className={error === undefined ? "field recipients" : "field recipients field-invalid"}>
       <label {...getLabelProps()}>{label}</label>
-      <div className="chips">
-        {addresses.length > 0 && (
-          <ul className="chip-list" aria-label={`${label} recipients`}>
-            {addresses.map((address, index) => (
+      {/* The suggestions hang from the box itself, whatever message shows under it. */}
+      <div className="chips-anchor">
+        <div className="chips">
+          {addresses.length > 0 && (
+            <ul className="chip-list" aria-label={`${label} recipients`}>
+              {addresses.map((address, index) => (
+                <li
+                  key={address}
+                  className={looksLikeAddress(address) ? "chip" : "chip chip-invalid"}
+                >
+                  <span
+                    className="chip-label"
+                    {...getSelectedItemProps({ selectedItem: address, index })}
+                  >
+                    {address}
+                    {!looksLikeAddress(address) && (
+                      <span className="visually-hidden"> (not an email address)</span>
+                    )}
+                  </span>
+                  <button
+                    type="button"
+                    className="chip-remove"
+                    aria-label={`Remove ${address}`}
+                    onClick={() => {
+                      removeSelectedItem(address);
+                    }}
+                  >
+                    ×
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <input
+            className="chips-input"
+            type="text"
+            inputMode="email"
+            spellCheck={false}
+            aria-invalid={error !== undefined}
+            aria-describedby={describedBy}
+            {...getInputProps(
+              getDropdownProps({
+                onKeyDown: (event: KeyboardEvent<HTMLInputElement>) => {
+                  if (event.key === "," || event.key === ";") {
+                    event.preventDefault();
+                    commitTyped();
+                    return;
+                  }
+                  onKeyDown(event);
+                },
+                onBlur: commitTyped,
+                onChange: (event: ChangeEvent<HTMLInputElement>) => {
+                  type(event.target.value);
+                },
+              }),
+            )}
+          />
+        </div>
+        <ul className={showMenu ? "suggestions open" : "suggestions"} {...getMenuProps()}>
+          {showMenu &&
+            suggestions.map((contact, index) => (
               <li
-                key={address}
-                className={looksLikeAddress(address) ? "chip" : "chip chip-invalid"}
+                key={contact.id}
+                className={highlightedIndex === index ? "suggestion highlighted" : "suggestion"}
+                {...getItemProps({ item: contact, index })}
               >
-                <span
-                  className="chip-label"
-                  {...getSelectedItemProps({ selectedItem: address, index })}
-                >
-                  {address}
-                </span>
-                <button
-                  type="button"
-                  className="chip-remove"
-                  aria-label={`Remove ${address}`}
-                  onClick={() => {
-                    removeSelectedItem(address);
-                  }}
-                >
-                  ×
-                </button>
+                {contact.name !== null && contact.name.trim() !== "" && (
+                  <span className="suggestion-name">{contact.name}</span>
+                )}
+                <span className="suggestion-email">{contact.email}</span>
               </li>
             ))}
-          </ul>
-        )}
-        <input
-          className="chips-input"
-          type="text"
-          inputMode="email"
-          spellCheck={false}
-          aria-invalid={error !== undefined}
-          aria-describedby={describedBy}
-          {...getInputProps(
-            getDropdownProps({
-              onKeyDown: (event: KeyboardEvent<HTMLInputElement>) => {
-                if (event.key === "," || event.key === ";") {
-                  event.preventDefault();
-                  commitTyped();
-                  return;
-                }
-                onKeyDown(event);
-              },
-              onBlur: commitTyped,
-              onChange: (event: ChangeEvent<HTMLInputElement>) => {
-                type(event.target.value);
-              },
-            }),
-          )}
-        />
+        </ul>
       </div>
-      <ul className={showMenu ? "suggestions open" : "suggestions"} {...getMenuProps()}>
-        {showMenu &&
-          suggestions.map((contact, index) => (
-            <li
-              key={contact.id}
-              className={highlightedIndex === index ? "suggestion highlighted" : "suggestion"}
-              {...getItemProps({ item: contact, index })}
-            >
-              {contact.name !== null && contact.name.trim() !== "" && (
-                <span className="suggestion-name">{contact.name}</span>
-              )}
-              <span className="suggestion-email">{contact.email}</span>
-            </li>
-          ))}
-      </ul>
       {error !== undefined && (
         <p className="field-error" id={errorId}>
           {error}

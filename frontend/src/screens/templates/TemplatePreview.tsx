@@ -5,7 +5,7 @@ import { describe } from "../../api/errors";
 import { Field } from "../../components/Field";
 import { useDebouncedValue } from "../../components/useDebouncedValue";
 import { RenderedContent } from "./RenderedContent";
-import { templateData, templateVariables } from "./variables";
+import { templateData, templateLooksComplete, templateVariables } from "./variables";
 
 interface TemplatePreviewProps {
   subject: string;
@@ -26,17 +26,22 @@ export function TemplatePreview({ subject, html, text }: TemplatePreviewProps) {
     }),
     400,
   );
-  const empty = subject === "" && html === "" && text === "";
+  const empty = subject.trim() === "";
+  const complete = templateLooksComplete(subject, html, text);
+  // Judged on what is about to be sent, which lags what is typed by the debounce.
+  const sent = JSON.parse(request) as { subject: string; html: string | null; text: string | null };
+  // The API renders nothing without a subject.
+  const sendable = sent.subject.trim() !== "" && templateLooksComplete(sent.subject, sent.html, sent.text);
   const preview = useQuery({
     queryKey: ["templates", "preview", request],
     queryFn: ({ signal }) =>
       data(
         api.POST("/api/templates/preview", {
-          body: JSON.parse(request) as { subject: string; html: string | null; text: string | null },
+          body: sent,
           signal,
         }),
       ),
-    enabled: !empty,
+    enabled: !empty && sendable,
     placeholderData: keepPreviousData,
     retry: false,
   });
@@ -66,10 +71,15 @@ export function TemplatePreview({ subject, html, text }: TemplatePreviewProps) {
         </fieldset>
       )}
       {empty ? (
-        <p className="field-hint">Write a subject or a body to see it rendered here.</p>
+        <p className="field-hint">Write a subject to see the email rendered here.</p>
       ) : (
         <>
-          {preview.isError && (
+          {!complete && (
+            <p className="field-hint" role="status">
+              The preview waits until every {"{{tag}}"} and section is closed.
+            </p>
+          )}
+          {complete && preview.isError && (
             <p className="field-error" role="status">
               Cannot render it yet: {describe(preview.error)}
             </p>

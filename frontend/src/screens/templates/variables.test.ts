@@ -1,4 +1,4 @@
-import { templateData, templateVariables } from "./variables";
+import { templateData, templateLooksComplete, templateVariables } from "./variables";
 
 describe("template variables", () => {
   it("finds each top-level name once, in order, across subject and bodies", () => {
@@ -18,5 +18,15 @@ describe("template variables", () => {
       user: { name: "Ada", city: "" },
       code: "7",
     });
+  });
+});
+
+describe("templates ready to preview", () => {
+  it("waits for half-typed tags and unended sections", () => {
+    expect(templateLooksComplete("Hi {{name}}", "{{#vip}}VIP{{/vip}}", null)).toBe(true);
+    expect(templateLooksComplete("Hi {{na")).toBe(false);
+    expect(templateLooksComplete("Hi {{}}")).toBe(false);
+    expect(templateLooksComplete("{{#vip}}VIP")).toBe(false);
+    expect(templateLooksComplete("{{#a}}{{#b}}{{/a}}{{/b}}")).toBe(false);
   });
 });

@@ -56,3 +56,28 @@ export function templateData(
   }
   return data;
 }
+
+/**
+ * Whether the sources can be rendered as far as a quick look can tell: every tag closed and
+ * every section ended in order. Live previews wait for this instead of sending half-typed tags
+ * ("{{na") to the API, which would answer 422 on every keystroke.
+ */
+export function templateLooksComplete(...sources: (string | null | undefined)[]): boolean {
+  for (const source of sources) {
+    if (source === null || source === undefined) continue;
+    const opens = source.split("{{").length - 1;
+    const closes = source.split("}}").length - 1;
+    if (opens !== closes) return false;
+    const sections: string[] = [];
+    for (const match of source.matchAll(TAG)) {
+      const [whole, triple, sigil = "", name = ""] = match;
+      if (triple === undefined && name === "" && sigil !== "!") return false;
+      if (whole.startsWith("{{{") && !whole.endsWith("}}}")) return false;
+      if (sigil === "=") break;
+      if (sigil === "#" || sigil === "^") sections.push(name);
+      else if (sigil === "/" && sections.pop() !== name) return false;
+    }
+    if (sections.length > 0) return false;
+  }
+  return true;
+}
