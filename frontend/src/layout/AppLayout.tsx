@@ -35,7 +35,7 @@ export function AppLayout() {
   const links = useLinks();
   const location = useLocation();
   const [menuFor, setMenuFor] = useState<string | null>(null);
-  // The phone menu closes by itself when the page changes.
+  // The phone menu closes when a link in it is followed, and by itself when the page changes.
   const menuOpen = menuFor === location.pathname;
   return (
     <div className="app">
@@ -59,7 +59,11 @@ export function AppLayout() {
           <ul>
             {links.map((link) => (
               <li key={link.to}>
-                <NavLink to={link.to} end={link.end ?? false}>
+                <NavLink
+                  to={link.to}
+                  end={link.end ?? false}
+                  onClick={() => { setMenuFor(null); }}
+                >
                   {link.label}
                 </NavLink>
               </li>
