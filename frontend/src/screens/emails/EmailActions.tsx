@@ -123,6 +123,7 @@ export function EmailActions({ email, onOutcome }: EmailActionsProps) {
         open={confirming}
         title="Cancel sending this email?"
         confirmLabel="Cancel sending"
+        dismissLabel="Keep it"
         danger
         busy={cancel.isPending}
         onConfirm={() => { cancel.mutate(); }}

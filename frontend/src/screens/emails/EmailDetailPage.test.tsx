@@ -169,7 +169,7 @@ describe("an email's page", () => {
     });
     const { user } = showEmail();
     await user.click(await screen.findByRole("button", { name: "Cancel sending" }));
-    await user.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Cancel" }));
+    await user.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Keep it" }));
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
     expect(api.to("POST /api/emails/:id/cancel")).toHaveLength(0);
   });
