@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Controller, useForm, useWatch } from "react-hook-form";
 import { api, data } from "../../api/client";
 import type { Accepted, Template } from "../../api/types";
@@ -53,6 +53,11 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
   const copiesShown = showCopies || values.cc.length > 0 || values.bcc.length > 0 ||
     errors.cc !== undefined || errors.bcc !== undefined;
 
+  // Revealing Cc and Bcc takes the user there, instead of leaving focus on a vanished button.
+  useEffect(() => {
+    if (showCopies) form.setFocus("cc");
+  }, [showCopies, form]);
+
   const choose = (chosen: Template | undefined) => {
     setTemplate(chosen);
     form.setValue("templateId", chosen?.id ?? "");
@@ -104,7 +109,13 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
           validate: (to) => (to.length === 0 ? "Add at least one recipient." : notAddresses(to)),
         }}
         render={({ field }) => (
-          <RecipientInput label="To" addresses={field.value} onChange={field.onChange} error={errors.to?.message} />
+          <RecipientInput
+            label="To"
+            addresses={field.value}
+            onChange={field.onChange}
+            error={errors.to?.message}
+            inputRef={field.ref}
+          />
         )}
       />
       {copiesShown ? (
@@ -114,7 +125,13 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
             name="cc"
             rules={{ validate: notAddresses }}
             render={({ field }) => (
-              <RecipientInput label="Cc" addresses={field.value} onChange={field.onChange} error={errors.cc?.message} />
+              <RecipientInput
+            label="Cc"
+            addresses={field.value}
+            onChange={field.onChange}
+            error={errors.cc?.message}
+            inputRef={field.ref}
+          />
             )}
           />
           <Controller
@@ -122,7 +139,13 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
             name="bcc"
             rules={{ validate: notAddresses }}
             render={({ field }) => (
-              <RecipientInput label="Bcc" addresses={field.value} onChange={field.onChange} error={errors.bcc?.message} />
+              <RecipientInput
+            label="Bcc"
+            addresses={field.value}
+            onChange={field.onChange}
+            error={errors.bcc?.message}
+            inputRef={field.ref}
+          />
             )}
           />
         </div>

@@ -72,6 +72,7 @@ describe("compose", () => {
     await user.click(screen.getByRole("button", { name: "Send" }));
     const to = screen.getByRole("combobox", { name: "To" });
     expect(to).toHaveAttribute("aria-invalid", "true");
+    expect(to).toHaveFocus();
     expect(messageFor(to)).toContain("Add at least one recipient.");
     expect(messageFor(screen.getByLabelText("Subject"))).toContain("Enter a subject.");
     expect(messageFor(screen.getByLabelText("Body"))).toContain("Write a message, or choose a template.");
@@ -111,6 +112,30 @@ describe("compose", () => {
     await user.keyboard("{Backspace}");
     expect(screen.queryByRole("button", { name: "Remove carol@example.com" })).not.toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Remove ada@example.com" })).toBeInTheDocument();
+  });
+
+  it("reveals Cc and Bcc on request and sends them", async () => {
+    const api = stubMail();
+    const { user } = showCompose();
+    expect(screen.queryByRole("combobox", { name: "Cc" })).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Cc and Bcc" }));
+    const cc = screen.getByRole("combobox", { name: "Cc" });
+    expect(cc).toHaveFocus();
+    await user.type(cc, "carol@example.com{Enter}");
+    await user.type(screen.getByRole("combobox", { name: "Bcc" }), "dan@example.com{Enter}");
+    await user.type(screen.getByRole("combobox", { name: "To" }), "ada@example.com{Enter}");
+    await user.type(screen.getByLabelText("Subject"), "Hello");
+    await user.type(screen.getByLabelText("Body"), "Hi");
+    await user.click(screen.getByRole("button", { name: "Send" }));
+    await screen.findByText("Email accepted");
+    expect(api.to("POST /api/emails/send")[0]?.body).toEqual({
+      to: ["ada@example.com"],
+      cc: ["carol@example.com"],
+      bcc: ["dan@example.com"],
+      subject: "Hello",
+      text: "Hi",
+      attachments: [],
+    });
   });
 
   it("suggests contacts as you type and takes one with the arrow keys and Enter", async () => {
@@ -246,5 +271,18 @@ describe("compose", () => {
     await user.click(screen.getByRole("button", { name: "Remove huge.bin" }));
     expect(screen.queryByText("huge.bin")).not.toBeInTheDocument();
     expect(api.to("POST /api/emails/send")).toHaveLength(0);
+  });
+
+  it("shows the API's 413 on Attachments", async () => {
+    stubMail(() => apiError(413, "payload_too_large", "The request body is too large."));
+    const { user } = showCompose();
+    await user.type(screen.getByRole("combobox", { name: "To" }), "ada@example.com{Enter}");
+    await user.type(screen.getByLabelText("Subject"), "Files");
+    await user.type(screen.getByLabelText("Body"), "Attached");
+    await user.upload(screen.getByLabelText("Attachments"), new File(["%PDF"], "report.pdf", { type: "application/pdf" }));
+    await user.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => {
+      expect(messageFor(screen.getByLabelText("Attachments"))).toContain("The request body is too large.");
+    });
   });
 });

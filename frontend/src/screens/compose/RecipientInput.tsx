@@ -1,5 +1,5 @@
 import { useCombobox, useMultipleSelection } from "downshift";
-import { useId, useState, type ChangeEvent, type KeyboardEvent } from "react";
+import { useId, useState, type ChangeEvent, type KeyboardEvent, type RefCallback } from "react";
 import type { Contact } from "../../api/types";
 import { looksLikeAddress, splitAddresses } from "./addresses";
 import { useContactSuggestions } from "./useContactSuggestions";
@@ -9,6 +9,8 @@ interface RecipientInputProps {
   addresses: string[];
   onChange: (addresses: string[]) => void;
   error?: string | undefined;
+  /** Lets the form move focus here (to the first field with a problem, say). */
+  inputRef?: RefCallback<HTMLInputElement>;
 }
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -18,7 +20,7 @@ const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase(
  * the field turns what was typed into a chip; Enter on a highlighted suggestion takes that
  * contact instead. Backspace in the empty field, or on a focused chip, removes a chip.
  */
-export function RecipientInput({ label, addresses, onChange, error }: RecipientInputProps) {
+export function RecipientInput({ label, addresses, onChange, error, inputRef }: RecipientInputProps) {
   const inputId = useId();
   const errorId = `${inputId}-error`;
   const [typed, setTyped] = useState("");
@@ -159,6 +161,7 @@ export function RecipientInput({ label, addresses, onChange, error }: RecipientI
             aria-describedby={describedBy}
             {...getInputProps(
               getDropdownProps({
+                ref: inputRef,
                 onKeyDown: (event: KeyboardEvent<HTMLInputElement>) => {
                   if (event.key === "," || event.key === ";") {
                     event.preventDefault();
