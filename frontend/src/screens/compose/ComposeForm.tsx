@@ -32,7 +32,8 @@ function notAddresses(addresses: readonly string[]): string | true {
 /** The value of a datetime-local input for a moment, in the user's time zone. */
 function localValue(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return `${day}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
 export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) => void }) {
@@ -50,6 +51,7 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
   const [idempotencyKey] = useState(() => crypto.randomUUID());
 
   const variableNames = composeVariables(values, template);
+  const showsPreview = values.format === "html" || template !== undefined;
   const copiesShown = showCopies || values.cc.length > 0 || values.bcc.length > 0 ||
     errors.cc !== undefined || errors.bcc !== undefined;
 
@@ -151,15 +153,29 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
         </div>
       ) : (
         <p className="compose-copies">
-          <Button variant="ghost" className="link-button" aria-expanded={false} onClick={() => { setShowCopies(true); }}>
+          <Button
+            variant="ghost"
+            className="link-button"
+            onClick={() => {
+              setShowCopies(true);
+            }}
+          >
             Cc and Bcc
           </Button>
         </p>
       )}
 
-      <TemplateChooser value={values.templateId} onChoose={choose} error={errors.templateId?.message} />
+      <TemplateChooser
+        value={values.templateId}
+        onChoose={choose}
+        error={errors.templateId?.message}
+      />
 
-      <Field label="Subject" error={errors.subject?.message} hint={template === undefined ? undefined : "Variables such as {{name}} are filled in."}>
+      <Field
+        label="Subject"
+        error={errors.subject?.message}
+        hint={template === undefined ? undefined : "Variables such as {{name}} are filled in."}
+      >
         {(control) => (
           <input
             {...control}
@@ -189,11 +205,15 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
         </label>
       </fieldset>
 
-      <div className={values.format === "html" || template !== undefined ? "split compose-body" : "compose-body"}>
+      <div className={showsPreview ? "split compose-body" : "compose-body"}>
         <Field
           label="Body"
           error={errors.body?.message}
-          hint={template === undefined ? undefined : "Leave it as the template has it, or change it for this email."}
+          hint={
+            template === undefined
+              ? undefined
+              : "Leave it as the template has it, or change it for this email."
+          }
         >
           {(control) => (
             <textarea
