@@ -8,14 +8,16 @@ interface SearchBoxProps {
   /** Called once typing pauses, not on every key. */
   onSearch: (value: string) => void;
   placeholder?: string;
+  hint?: string;
   delay?: number;
 }
 
 /**
- * A search input for the Sent list and the mail catcher: the list follows the text once typing
- * pauses, and the text follows the URL when it changes from outside (back, a link).
+ * A search input for the lists: the list follows the text once typing pauses, and the text
+ * follows the search in effect when that changes from outside (back, a link).
  */
-export function SearchBox({ label = "Search", value, onSearch, placeholder, delay = 300 }: SearchBoxProps) {
+export function SearchBox(props: SearchBoxProps) {
+  const { label = "Search", value, onSearch, placeholder, hint, delay = 300 } = props;
   const [text, setText] = useState(value);
   // The last value this box saw from outside; a different one means the URL moved on its own.
   const [known, setKnown] = useState(value);
@@ -37,7 +39,7 @@ export function SearchBox({ label = "Search", value, onSearch, placeholder, dela
   };
 
   return (
-    <Field label={label}>
+    <Field label={label} hint={hint}>
       {(control) => (
         <input
           {...control}

@@ -52,7 +52,9 @@ export function stubApi(routes: Record<string, Reply>) {
   const calls: Call[] = [];
   const unexpected: string[] = [];
   const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = input instanceof Request ? input : new Request(input, init);
+    // Relative paths as a page would resolve them (the app fetches /health that way).
+    const request =
+      input instanceof Request ? input : new Request(new URL(String(input), location.origin), init);
     const url = new URL(request.url);
     const text = await request.clone().text();
     const call: Call = {

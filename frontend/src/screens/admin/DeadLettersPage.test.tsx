@@ -34,19 +34,6 @@ function showDeadLetters(at = "/admin/dlq") {
   return renderScreen(<DeadLettersPage />, { path: "/admin/dlq", at, signedOut: true });
 }
 
-beforeAll(() => {
-  HTMLDialogElement.prototype.showModal = function (this: HTMLDialogElement) {
-    this.setAttribute("open", "");
-  };
-  HTMLDialogElement.prototype.close = function (this: HTMLDialogElement) {
-    this.removeAttribute("open");
-  };
-});
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("dead letters", () => {
   it("lists each dead letter with its owner, recipients' last replies and reason", async () => {
     stubApi({ "GET /api/admin/dlq": () => answer(200, listing(1)) });

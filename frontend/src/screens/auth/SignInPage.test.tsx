@@ -44,10 +44,6 @@ async function signIn(email: string, password: string) {
   await user.click(screen.getByRole("button", { name: "Sign in" }));
 }
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("sign-in", () => {
   it("asks for both fields before calling the API", async () => {
     const fetch = vi.fn();

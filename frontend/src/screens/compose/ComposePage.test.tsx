@@ -61,10 +61,6 @@ function messageFor(control: HTMLElement): string {
     .join(" ");
 }
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("compose", () => {
   it("shows what is missing next to each field and sends nothing", async () => {
     const api = stubMail();

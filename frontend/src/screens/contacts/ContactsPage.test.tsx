@@ -19,10 +19,6 @@ function messageFor(control: HTMLElement): string {
     .join(" ");
 }
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("contacts", () => {
   it("says when there are none yet", async () => {
     stubApi({ "GET /api/contacts": () => answer(200, { items: [], total: 0, page: 1, page_size: 20 }) });

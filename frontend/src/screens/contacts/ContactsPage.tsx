@@ -1,20 +1,18 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, data } from "../../api/client";
-import { Field } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
 import { Pagination } from "../../components/Pagination";
+import { SearchBox } from "../../components/SearchBox";
 import { Empty, Failed, Loading } from "../../components/states";
-import { useDebouncedValue } from "../../components/useDebouncedValue";
 import { AddContactForm } from "./AddContactForm";
 import { ContactTable } from "./ContactTable";
 
 const PAGE_SIZE = 20;
 
 export function ContactsPage() {
-  const [search, setSearch] = useState("");
+  const [q, setQ] = useState("");
   const [page, setPage] = useState(1);
-  const q = useDebouncedValue(search.trim(), 300);
   const contacts = useQuery({
     queryKey: ["contacts", "list", q, page],
     queryFn: ({ signal }) =>
@@ -40,19 +38,14 @@ export function ContactsPage() {
             Your contacts
           </h2>
           <div className="toolbar">
-            <Field label="Search" hint="Address or name, from the start.">
-              {(control) => (
-                <input
-                  {...control}
-                  type="search"
-                  value={search}
-                  onChange={(event) => {
-                    setSearch(event.target.value);
-                    setPage(1);
-                  }}
-                />
-              )}
-            </Field>
+            <SearchBox
+              value={q}
+              hint="Address or name, from the start."
+              onSearch={(value) => {
+                setQ(value);
+                setPage(1);
+              }}
+            />
           </div>
           {contacts.isPending ? (
             <Loading label="Loading contacts…" />

@@ -2,18 +2,6 @@ import { render, screen, within } from "@testing-library/react";
 import type { EmailStats } from "../../api/types";
 import { DashboardCharts } from "./DashboardCharts";
 
-// The theme module asks for the system's scheme as it loads; jsdom has no matchMedia.
-vi.hoisted(() => {
-  const light = (media: string) =>
-    ({
-      matches: false,
-      media,
-      addEventListener: () => undefined,
-      removeEventListener: () => undefined,
-    }) as unknown as MediaQueryList;
-  window.matchMedia = light;
-});
-
 const stats: EmailStats = {
   total: 12,
   sent_today: 5,
@@ -28,7 +16,7 @@ const stats: EmailStats = {
   ],
 };
 
-beforeAll(() => {
+beforeEach(() => {
   // jsdom measures nothing; the charts only need the observer to exist.
   vi.stubGlobal(
     "ResizeObserver",
@@ -40,9 +28,6 @@ beforeAll(() => {
   );
 });
 
-afterAll(() => {
-  vi.unstubAllGlobals();
-});
 
 describe("the dashboard's charts", () => {
   it("say what they show in words, with the numbers in tables", () => {

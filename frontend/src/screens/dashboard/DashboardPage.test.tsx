@@ -20,10 +20,6 @@ function stats(overrides: Partial<EmailStats> = {}): EmailStats {
   };
 }
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("the dashboard", () => {
   it("shows the totals and each status's count, each leading to the list it counts", async () => {
     stubApi({ "GET /api/emails/stats": () => answer(200, stats()) });

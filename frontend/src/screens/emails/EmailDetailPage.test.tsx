@@ -59,20 +59,6 @@ const failed = () =>
 const showEmail = (id = ID) =>
   renderScreen(<EmailDetailPage />, { path: "/emails/:id", at: `/emails/${id}` });
 
-beforeAll(() => {
-  // jsdom has <dialog> but not its modal methods.
-  HTMLDialogElement.prototype.showModal = function (this: HTMLDialogElement) {
-    this.setAttribute("open", "");
-  };
-  HTMLDialogElement.prototype.close = function (this: HTMLDialogElement) {
-    this.removeAttribute("open");
-  };
-});
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("an email's page", () => {
   it("shows the subject, status, recipients and every SMTP reply of the timeline", async () => {
     stubApi({

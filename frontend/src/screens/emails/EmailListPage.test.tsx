@@ -25,10 +25,6 @@ function page(items: EmailSummary[], total = items.length): EmailPage {
 
 const showList = (at = "/emails") => renderScreen(<EmailListPage />, { path: "/emails", at });
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("the Sent list", () => {
   it("lists emails with their status, recipients and a link to each", async () => {
     stubApi({ "GET /api/emails": () => answer(200, page([summary()])) });

@@ -27,12 +27,6 @@ const RAW = "Subject: Quarterly figures\r\nMIME-Version: 1.0\r\n\r\nThe figures 
  * The app asks for /health with a bare relative fetch, which Node's Request cannot parse without
  * a base: resolve it against the page first, then hand it to the stub.
  */
-function resolvingRelative() {
-  const stubbed = globalThis.fetch;
-  vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
-    stubbed(typeof input === "string" ? new URL(input, location.origin) : input, init),
-  );
-}
 
 function stub(mode = "embedded") {
   const api = stubApi({
@@ -41,16 +35,11 @@ function stub(mode = "embedded") {
     "GET /api/dev/inbox/:id/raw": () =>
       new Response(RAW, { status: 200, headers: { "Content-Type": "message/rfc822" } }),
   });
-  resolvingRelative();
   return api;
 }
 
 const showMessage = (id = message.id) =>
   renderScreen(<InboxMessagePage />, { path: "/dev/inbox/:id", at: `/dev/inbox/${id}` });
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
 
 describe("a caught message", () => {
   it("shows its headers, its HTML sandboxed, and its attachments as downloads", async () => {
@@ -92,7 +81,6 @@ describe("a caught message", () => {
       "GET /health": () => answer(200, { status: "ready", mode: "embedded" }),
       "GET /api/dev/inbox/:id": () => apiError(404, "not_found", "No such message."),
     });
-    resolvingRelative();
     showMessage("gone");
     expect(await screen.findByRole("heading", { level: 1, name: "Message not found" })).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Back to the mail catcher" })).toHaveAttribute(

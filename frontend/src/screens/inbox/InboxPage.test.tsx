@@ -14,27 +14,6 @@ const caught: InboxItem = {
   size: 1059,
 };
 
-// The mode check is a bare relative fetch, which Node's Request cannot parse without a base.
-function resolvingRelative() {
-  const stubbed = globalThis.fetch;
-  vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
-    stubbed(typeof input === "string" ? new URL(input, location.origin) : input, init),
-  );
-}
-
-beforeAll(() => {
-  HTMLDialogElement.prototype.showModal = function (this: HTMLDialogElement) {
-    this.setAttribute("open", "");
-  };
-  HTMLDialogElement.prototype.close = function (this: HTMLDialogElement) {
-    this.removeAttribute("open");
-  };
-});
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("the mail catcher", () => {
   it("lists caught mail with links, searches it, and deletes it all after asking", async () => {
     let deleted = false;
@@ -47,7 +26,6 @@ describe("the mail catcher", () => {
         return answer(204);
       },
     });
-    resolvingRelative();
     const { user, router } = renderScreen(<InboxPage />, { path: "/dev/inbox" });
 
     expect(await screen.findByRole("link", { name: "Quarterly figures" })).toHaveAttribute(

@@ -26,10 +26,6 @@ function messageFor(control: HTMLElement): string {
     .join(" ");
 }
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("template editor", () => {
   it("asks for a name, a subject and a body before saving", async () => {
     const api = stubApi(previewEcho());

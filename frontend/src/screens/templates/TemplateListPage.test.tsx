@@ -13,10 +13,6 @@ const receipt = {
   updated_at: "2026-01-01T00:00:00Z",
 };
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe("template list", () => {
   it("offers a first template when there are none", async () => {
     stubApi({ "GET /api/templates": () => answer(200, { items: [], total: 0, page: 1, page_size: 20 }) });

@@ -3,11 +3,10 @@ import { useState } from "react";
 import { Link, useLocation } from "react-router";
 import { api, data } from "../../api/client";
 import { DateTime } from "../../components/DateTime";
-import { Field } from "../../components/Field";
 import { PageHeader } from "../../components/PageHeader";
 import { Pagination } from "../../components/Pagination";
+import { SearchBox } from "../../components/SearchBox";
 import { Empty, Failed, Loading, Notice } from "../../components/states";
-import { useDebouncedValue } from "../../components/useDebouncedValue";
 
 const PAGE_SIZE = 20;
 
@@ -19,9 +18,8 @@ export interface ListNotice {
 export function TemplateListPage() {
   const location = useLocation();
   const notice = (location.state as ListNotice | null)?.notice;
-  const [search, setSearch] = useState("");
+  const [q, setQ] = useState("");
   const [page, setPage] = useState(1);
-  const q = useDebouncedValue(search.trim(), 300);
   const templates = useQuery({
     queryKey: ["templates", "list", q, page],
     queryFn: ({ signal }) =>
@@ -43,19 +41,14 @@ export function TemplateListPage() {
       </PageHeader>
       {notice !== undefined && <Notice tone="success">{notice}</Notice>}
       <div className="toolbar">
-        <Field label="Search" hint="Template names, from the start.">
-          {(control) => (
-            <input
-              {...control}
-              type="search"
-              value={search}
-              onChange={(event) => {
-                setSearch(event.target.value);
-                setPage(1);
-              }}
-            />
-          )}
-        </Field>
+        <SearchBox
+          value={q}
+          hint="Template names, from the start."
+          onSearch={(value) => {
+            setQ(value);
+            setPage(1);
+          }}
+        />
       </div>
       {templates.isPending ? (
         <Loading label="Loading templates…" />
