@@ -1,5 +1,7 @@
 // Every main screen on a desktop and on a 390 px phone, in both themes: each must fit the width
-// (no sideways scrolling) and is saved as a screenshot. On the phone the nav is behind "Menu".
+// (no sideways scrolling), must pass axe's WCAG 2.1 A/AA checks (contrast included, so in each
+// theme), and is saved as a screenshot. On the phone the nav is behind "Menu".
+import AxeBuilder from "@axe-core/playwright";
 import { request as requests, type Page } from "@playwright/test";
 import { apiPost, apiToken, sendViaApi, waitForStatus } from "./support/api";
 import { ADMIN, eccsUrl } from "./support/eccs";
@@ -70,12 +72,24 @@ async function fitsTheWidth(page: Page): Promise<void> {
   expect.soft(widths.page, "no sideways scrolling").toBeLessThanOrEqual(widths.window);
 }
 
+async function accessible(page: Page, name: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  const found = violations.map(
+    (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`,
+  );
+  expect.soft(found, `accessibility of ${name}`).toEqual([]);
+}
+
 async function bothThemes(page: Page, name: string): Promise<void> {
   await page.emulateMedia({ colorScheme: "light" });
   await snap(page, `${name}-light`);
+  await accessible(page, `${name}-light`);
   await page.emulateMedia({ colorScheme: "dark" });
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   await snap(page, `${name}-dark`);
+  await accessible(page, `${name}-dark`);
   await page.emulateMedia({ colorScheme: "light" });
 }
 
