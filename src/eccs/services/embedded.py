@@ -368,9 +368,13 @@ class EmbeddedMode:
         url = escape(self.local_url)
         on = "" if self.host in ("127.0.0.1", "localhost", "::1") else escape(f" (on {self.host})")
         self.console.print(f"\n[bold green]ECCS is running at {url}[/]{on}  · Ctrl-C stops it")
+        web_app = web_app_directory() is not None
+        if web_app:
+            self.console.print(f"  web app      {url}/  (sign up there)")
         self.console.print(f"  API docs     {url}/docs")
         if self.mail_catcher is not None:
-            self.console.print(f"  caught mail  {url}/api/dev/inbox")
+            inbox = "/dev/inbox" if web_app else "/api/dev/inbox"
+            self.console.print(f"  caught mail  {url}{inbox}")
         if not await self._has_users():
             self.console.print(
                 "\nMake yourself an administrator (in another terminal, while this runs):\n"
