@@ -1,6 +1,7 @@
 import type { DeadLetter } from "../../api/types";
 import { DateTime } from "../../components/DateTime";
 import { reasonLabel } from "./reasons";
+import { StackTable } from "../../components/StackTable";
 
 function Recipients({ letter }: { letter: DeadLetter }) {
   return (
@@ -22,38 +23,25 @@ function Recipients({ letter }: { letter: DeadLetter }) {
 
 export function DeadLetterTable({ letters }: { letters: DeadLetter[] }) {
   return (
-    <div className="table-wrap">
-      <table className="stack-table">
-        <thead>
-          <tr>
-            <th scope="col">Subject</th>
-            <th scope="col">Owner</th>
-            <th scope="col">Recipients and last replies</th>
-            <th scope="col">Reason</th>
-            <th scope="col">Failed</th>
-          </tr>
-        </thead>
-        <tbody>
-          {letters.map((letter) => (
-            <tr key={letter.id}>
-              <td className="cell-main">{letter.subject || "(no subject)"}</td>
-              <td className="cell-address" data-label="Owner">
-                {letter.sender_email}
-              </td>
-              <td data-label="Recipients">
-                <Recipients letter={letter} />
-              </td>
-              <td data-label="Reason">
-                {reasonLabel(letter.reason)}
-                <div className="cell-sub">
-                  {letter.attempts === 1 ? "after 1 attempt" : `after ${letter.attempts} attempts`}
-                </div>
-              </td>
-              <td data-label="Failed">{letter.failed_at === null ? "—" : <DateTime value={letter.failed_at} />}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <StackTable columns={["Subject", "Owner", "Recipients and last replies", "Reason", "Failed"]}>
+      {letters.map((letter) => (
+        <tr key={letter.id}>
+          <td className="cell-main">{letter.subject || "(no subject)"}</td>
+          <td className="cell-address" data-label="Owner">
+            {letter.sender_email}
+          </td>
+          <td data-label="Recipients">
+            <Recipients letter={letter} />
+          </td>
+          <td data-label="Reason">
+            {reasonLabel(letter.reason)}
+            <div className="cell-sub">
+              {letter.attempts === 1 ? "after 1 attempt" : `after ${letter.attempts} attempts`}
+            </div>
+          </td>
+          <td data-label="Failed">{letter.failed_at === null ? "—" : <DateTime value={letter.failed_at} />}</td>
+        </tr>
+      ))}
+    </StackTable>
   );
 }

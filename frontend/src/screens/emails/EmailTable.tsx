@@ -2,6 +2,7 @@ import { Link } from "react-router";
 import type { EmailSummary } from "../../api/types";
 import { DateTime } from "../../components/DateTime";
 import { StatusBadge } from "../../components/StatusBadge";
+import { StackTable } from "../../components/StackTable";
 
 function Recipients({ email }: { email: EmailSummary }) {
   const [first] = email.to;
@@ -31,41 +32,26 @@ function When({ email }: { email: EmailSummary }) {
 
 export function EmailTable({ emails }: { emails: EmailSummary[] }) {
   return (
-    <div className="table-wrap">
-      <table className="stack-table">
-        <thead>
-          <tr>
-            <th scope="col">Subject</th>
-            <th scope="col">To</th>
-            <th scope="col">Status</th>
-            <th scope="col">When</th>
-            <th scope="col" className="numeric">
-              Attempts
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {emails.map((email) => (
-            <tr key={email.id}>
-              <td className="cell-main">
-                <Link to={`/emails/${email.id}`}>{email.subject || "(no subject)"}</Link>
-              </td>
-              <td data-label="To">
-                <Recipients email={email} />
-              </td>
-              <td data-label="Status">
-                <StatusBadge status={email.status} />
-              </td>
-              <td data-label="When">
-                <When email={email} />
-              </td>
-              <td className="numeric" data-label="Attempts">
-                {email.attempts}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <StackTable columns={["Subject", "To", "Status", "When", { label: "Attempts", numeric: true }]}>
+      {emails.map((email) => (
+        <tr key={email.id}>
+          <td className="cell-main">
+            <Link to={`/emails/${email.id}`}>{email.subject || "(no subject)"}</Link>
+          </td>
+          <td data-label="To">
+            <Recipients email={email} />
+          </td>
+          <td data-label="Status">
+            <StatusBadge status={email.status} />
+          </td>
+          <td data-label="When">
+            <When email={email} />
+          </td>
+          <td className="numeric" data-label="Attempts">
+            {email.attempts}
+          </td>
+        </tr>
+      ))}
+    </StackTable>
   );
 }
