@@ -1,6 +1,7 @@
 import { useId, type ChangeEvent } from "react";
 import { Button } from "../../components/Button";
-import { ATTACHMENT_BUDGET_BYTES, formatSize, totalSize } from "./attachments";
+import { formatBytes } from "../../components/bytes";
+import { ATTACHMENT_BUDGET_BYTES, totalSize } from "./attachments";
 import type { PickedFile } from "./composeValues";
 
 interface AttachmentPickerProps {
@@ -40,7 +41,7 @@ export function AttachmentPicker({ files, onChange, error }: AttachmentPickerPro
           {files.map(({ key, file }) => (
             <li key={key}>
               <span className="attachment-name">{file.name}</span>
-              <span className="attachment-size">{formatSize(file.size)}</span>
+              <span className="attachment-size">{formatBytes(file.size)}</span>
               <Button
                 variant="ghost"
                 aria-label={`Remove ${file.name}`}
@@ -61,8 +62,8 @@ export function AttachmentPicker({ files, onChange, error }: AttachmentPickerPro
       )}
       <p className="field-hint" id={`${id}-hint`}>
         {files.length === 0
-          ? `Up to ${formatSize(ATTACHMENT_BUDGET_BYTES)} in all.`
-          : `${formatSize(total)} of ${formatSize(ATTACHMENT_BUDGET_BYTES)} used.`}
+          ? `Up to ${formatBytes(ATTACHMENT_BUDGET_BYTES)} in all.`
+          : `${formatBytes(total)} of ${formatBytes(ATTACHMENT_BUDGET_BYTES)} used.`}
       </p>
     </div>
   );

@@ -1,4 +1,5 @@
 import type { Attachment } from "../../api/types";
+import { formatBytes } from "../../components/bytes";
 import type { PickedFile } from "./composeValues";
 
 /**
@@ -7,18 +8,6 @@ import type { PickedFile } from "./composeValues";
  * with a lower limit still answers 413, which the form shows too.
  */
 export const ATTACHMENT_BUDGET_BYTES = Math.floor((10 * 1024 * 1024 - 256 * 1024) * 0.75);
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit] ?? "GB"}`;
-}
 
 export function totalSize(files: readonly { file: File }[]): number {
   return files.reduce((sum, picked) => sum + picked.file.size, 0);
@@ -49,6 +38,6 @@ export function attachmentsTooLarge(files: readonly PickedFile[]): string | true
   const total = totalSize(files);
   return (
     total <= ATTACHMENT_BUDGET_BYTES ||
-    `The attachments add up to ${formatSize(total)}; the most one email can carry is about ${formatSize(ATTACHMENT_BUDGET_BYTES)}.`
+    `The attachments add up to ${formatBytes(total)}; the most one email can carry is about ${formatBytes(ATTACHMENT_BUDGET_BYTES)}.`
   );
 }
