@@ -5,20 +5,38 @@
 # under ~/.cache/eccs by the scripts in scripts/servers/.
 set -euo pipefail
 
+apt_updated=false
+# Installs Debian packages, or (not root) says how to and stops. $1: who needs them.
+install_debian() {
+  local who=$1
+  shift
+  [ $# -gt 0 ] || return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "$who need these Debian packages: $*." >&2
+    echo "Install them with: sudo apt-get install -y $*" >&2
+    exit 1
+  fi
+  echo "Installing $* (Debian packages)…"
+  if [ "$apt_updated" = false ]; then
+    apt-get update -qq
+    apt_updated=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# A Debian service whose package the tests need, but never running: they start their own process.
+keep_stopped() {
+  if command -v systemctl >/dev/null && systemctl is-enabled "$1" >/dev/null 2>&1; then
+    systemctl disable "$1" >/dev/null 2>&1 || true
+    systemctl stop "$1" >/dev/null 2>&1 || true  # fails harmlessly where systemd is not running
+  fi
+}
+
 need_packages=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_packages+=(postgresql-15)
 command -v runuser >/dev/null || need_packages+=(util-linux)
 
-if [ ${#need_packages[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "The tests need these Debian packages: ${need_packages[*]}." >&2
-    echo "Install them with: sudo apt-get install -y ${need_packages[*]}" >&2
-    exit 1
-  fi
-  echo "Installing ${need_packages[*]} (Debian packages)…"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
-fi
+install_debian "The tests" "${need_packages[@]}"
 # Debian's package starts a cluster of its own; the tests start their own servers instead.
 if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
   pg_ctlcluster 15 main stop 2>/dev/null || true
@@ -29,16 +47,7 @@ echo "Test servers: PostgreSQL 15 ready to start."
 kafka_packages=()
 command -v java >/dev/null || kafka_packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || kafka_packages+=(maven)
-if [ ${#kafka_packages[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "The Kafka tests need these Debian packages: ${kafka_packages[*]}." >&2
-    echo "Install them with: sudo apt-get install -y ${kafka_packages[*]}" >&2
-    exit 1
-  fi
-  echo "Installing ${kafka_packages[*]} (Debian packages)…"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${kafka_packages[@]}" >/dev/null
-fi
+install_debian "The Kafka tests" "${kafka_packages[@]}"
 # fetch.sh says whether the jars were cached or how long fetching took; its last line (the
 # Kafka home, for tests/servers/kafka.py) is left out here.
 bash "$(dirname "${BASH_SOURCE[0]}")/servers/kafka/fetch.sh" | sed '$d'
@@ -46,21 +55,13 @@ echo "Test servers: Kafka ready to start."
 
 # --- SMTP: Postfix's smtp-sink, an independent SMTP server for the sender's tests and benchmark --
 if [ ! -x /usr/sbin/smtp-sink ] && ! command -v smtp-sink >/dev/null; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "The SMTP tests need smtp-sink from Debian's postfix package." >&2
-    echo "Install it with: sudo apt-get install -y postfix (choose 'No configuration')" >&2
-    exit 1
-  fi
-  echo "Installing postfix (Debian package, for smtp-sink)…"
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null
+  # Installed unconfigured: only its smtp-sink is wanted (answer "No configuration" if asked).
+  [ "$(id -u)" -ne 0 ] ||
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  install_debian "The SMTP tests (smtp-sink)" postfix
 fi
-# Only smtp-sink is wanted: never leave Debian's own mail system running on a test machine.
-if command -v systemctl >/dev/null && systemctl is-enabled postfix >/dev/null 2>&1; then
-  systemctl disable postfix >/dev/null 2>&1 || true
-  systemctl stop postfix >/dev/null 2>&1 || true  # fails harmlessly where systemd is not running
-fi
+# Never leave Debian's own mail system running on a test machine.
+keep_stopped postfix
 if /usr/sbin/postfix status >/dev/null 2>&1; then
   /usr/sbin/postfix stop >/dev/null 2>&1 || true
 fi
@@ -86,27 +87,17 @@ web_packages=()
 # Screenshots need at least one font; Chromium alone does not insist on one.
 [ -d /usr/share/fonts/truetype/dejavu ] || web_packages+=(fonts-dejavu-core)
 [ -x "${NGINX:-/usr/sbin/nginx}" ] || web_packages+=(nginx)
-if [ ${#web_packages[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "The browser tests need these Debian packages: ${web_packages[*]/#nginx/nginx-light}." >&2
-    echo "Install them with: sudo apt-get install -y ${web_packages[*]/#nginx/nginx-light}" >&2
-    exit 1
-  fi
-  apt-get update -qq
-  # nginx-light is nginx with only the common modules (all the web app's config uses); Debian
-  # releases without it have plain nginx.
-  if apt-cache show nginx-light >/dev/null 2>&1; then
-    web_packages=("${web_packages[@]/#nginx/nginx-light}")
-  fi
-  echo "Installing ${web_packages[*]} (Debian packages)…"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${web_packages[@]}" >/dev/null
+# nginx-light is nginx with only the common modules (all the web app's config uses); Debian
+# releases without it have plain nginx.
+if apt-cache show nginx >/dev/null 2>&1 && ! apt-cache show nginx-light >/dev/null 2>&1; then
+  nginx_package=nginx
+else
+  nginx_package=nginx-light
 fi
+install_debian "The browser tests" "${web_packages[@]/#nginx/$nginx_package}"
 # The tests run their own nginx with the web app's config: never leave Debian's running (its
 # default site would hold port 80).
-if command -v systemctl >/dev/null && systemctl is-enabled nginx >/dev/null 2>&1; then
-  systemctl disable nginx >/dev/null 2>&1 || true
-  systemctl stop nginx >/dev/null 2>&1 || true  # fails harmlessly where systemd is not running
-fi
+keep_stopped nginx
 if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
   /usr/sbin/nginx -s quit 2>/dev/null || true
 fi
