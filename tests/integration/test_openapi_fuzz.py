@@ -1,16 +1,21 @@
 """Property-based requests generated from each service's OpenAPI document (schemathesis).
 
 Whatever the generated input, a service must never answer 5xx, and every answer must be one the
-document declares, in the declared shape.
+document declares, in the declared shape. Random text alone almost never holds the characters
+that broke services before (NUL, lone surrogates, Unicode line separators), so hooks put one of
+them into a string of about half the generated bodies and query strings. Query strings carry no
+lone surrogates: a URL is UTF-8 and cannot hold one (the server reads such bytes as U+FFFD).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
@@ -26,9 +31,62 @@ FUZZ = settings(
 )
 
 
+# Line breaks str.splitlines() knows beyond \n and \r, a control character, NUL.
+IN_ANY_TEXT = ["\x00", "\u2028", "\u2029", "\x85", "\x0b", "\x1c", "\x1b"]
+ONLY_IN_JSON = ["\ud800", "\udfff"]  # lone surrogates: valid JSON escapes, not Unicode
+
+
+def _string_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, str):
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _string_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _string_paths(item, (*path, index))
+
+
+def _replaced(value: Any, path: tuple[Any, ...], text: str) -> Any:
+    if not path:
+        return text
+    head, *rest = path
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _replaced(value[head], tuple(rest), text)
+    return copy
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+@st.composite
+def _with_odd_character(draw: st.DrawFn, value: Any, characters: list[str]) -> Any:
+    """`value`, or `value` with one odd character inserted into one of its strings."""
+    paths = list(_string_paths(value))
+    if not paths or not draw(st.booleans()):
+        return value
+    path = draw(st.sampled_from(paths))
+    text = _at(value, path)
+    where = draw(st.integers(0, len(text)))
+    character = draw(st.sampled_from(characters))
+    return _replaced(value, path, text[:where] + character + text[where:])
+
+
 def _schema_of(url: str, account: Account) -> schemathesis.BaseSchema:
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     schema.config.headers = {"Authorization": f"Bearer {account.access_token}"}
+
+    @schema.hook
+    def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
+        return _with_odd_character(body, IN_ANY_TEXT + ONLY_IN_JSON)
+
+    @schema.hook
+    def flatmap_query(context: Any, query: Any) -> st.SearchStrategy[Any]:
+        return _with_odd_character(query, IN_ANY_TEXT)
+
     return schema
 
 

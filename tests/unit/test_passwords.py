@@ -21,12 +21,12 @@ def test_ten_bytes_is_the_shortest_accepted() -> None:
 
 def test_seventy_two_bytes_is_the_longest_accepted() -> None:
     assert MAX_BYTES == 72
-    assert password_problem("k" * 72, EMAIL) is None
-    assert password_problem("k" * 73, EMAIL) == "must be at most 72 bytes (UTF-8) long"
+    assert password_problem("kq" * 36, EMAIL) is None
+    assert password_problem("kq" * 36 + "z", EMAIL) == "must be at most 72 bytes (UTF-8) long"
 
 
 def test_length_is_counted_in_utf8_bytes_not_characters() -> None:
-    assert password_problem("é" * 36, EMAIL) is None  # 36 characters, 72 bytes
+    assert password_problem("é" * 35 + "ab", EMAIL) is None  # 37 characters, 72 bytes
     assert password_problem("é" * 36 + "k", EMAIL) is not None  # 37 characters, 73 bytes
     assert password_problem("日本語", EMAIL) is not None  # 9 bytes
     assert password_problem("日本語k", EMAIL) is None  # 10 bytes
@@ -37,6 +37,16 @@ def test_length_is_counted_in_utf8_bytes_not_characters() -> None:
 )
 def test_the_email_address_or_its_local_part_is_refused(password: str) -> None:
     assert password_problem(password, EMAIL) == "must not be your email address"
+
+
+@pytest.mark.parametrize("password", ["k" * 10, "é" * 20, "🔑" * 12, "0" * 72])
+def test_one_character_repeated_is_refused(password: str) -> None:
+    assert password_problem(password, EMAIL) == "must not be one character repeated"
+
+
+@pytest.mark.parametrize("password", [" " * 10, "\t" * 5 + " " * 5, "\u3000" * 4, " \n" * 6])
+def test_only_spaces_is_refused(password: str) -> None:
+    assert password_problem(password, EMAIL) == "must not be only spaces"
 
 
 @pytest.mark.parametrize("password", ["password123", "qwertyuiop", "Password123", "1234567890"])

@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from eccs.devmail.schemas import InboxItem, InboxPage, MessageDetail
 from eccs.devmail.store import Inbox
-from eccs.platform.http import errors
+from eccs.platform.http import api_router, errors
 
-router = APIRouter(prefix="/api/dev", tags=["development mail catcher"])
+router = api_router("/api/dev", "development mail catcher")
 
 # Caught content is whatever a sender wrote: never let a browser sniff it into a page.
 _UNTRUSTED = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}

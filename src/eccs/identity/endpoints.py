@@ -6,7 +6,7 @@ import ipaddress
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 
 from eccs.identity.errors import InvalidCredentials
 from eccs.identity.schemas import (
@@ -21,10 +21,10 @@ from eccs.identity.schemas import (
 from eccs.identity.service import AccountService, Identity
 from eccs.platform.db import DbSession
 from eccs.platform.errors import NotAuthenticated
-from eccs.platform.http import errors
+from eccs.platform.http import api_router, errors
 from eccs.platform.security import CurrentUser
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = api_router("/api/auth", "auth")
 
 
 async def _accounts(request: Request, session: DbSession) -> AccountService:
@@ -39,10 +39,15 @@ Accounts = Annotated[AccountService, Depends(_accounts)]
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=SessionOut,
-    responses=errors(409, 422),
+    responses=errors(409, 422, 429),
     summary="Create an account and sign in",
 )
-async def register(body: RegisterRequest, accounts: Accounts, session: DbSession) -> dict[str, Any]:
+async def register(
+    body: RegisterRequest, request: Request, accounts: Accounts, session: DbSession
+) -> dict[str, Any]:
+    # Counted in a transaction of its own: the attempt counts even when the sign-up fails.
+    await accounts.count_sign_up(_client_address(request))
+    await session.commit()
     user = await accounts.register(body.email, body.password, body.name)
     tokens = await accounts.start_session(user)
     await session.commit()

@@ -29,3 +29,8 @@ class RefreshTokenReused(NotAuthenticated):
 class LoginThrottled(TooManyRequests):
     code = "login_throttled"
     default_message = "Too many failed sign-ins; wait before trying again."
+
+
+class RegistrationThrottled(TooManyRequests):
+    code = "registration_throttled"
+    default_message = "Too many sign-ups from this address; wait before trying again."

@@ -48,13 +48,26 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class LoginFailure(Base):
-    """A failed login, counted per account and per client address within a window."""
+class ThrottleEvent(Base):
+    """One counted event (a failed sign-in, a sign-up) of a throttle scope and subject (an
+    account, a client address, or both)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_scope_subject_at", "scope", "subject", "at"),)
+    __tablename__ = "throttle_events"
+    __table_args__ = (Index("ix_throttle_events_scope_subject_at", "scope", "subject", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    scope: Mapped[str] = mapped_column(String(16))
-    subject: Mapped[str] = mapped_column(String(320))
+    scope: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(400))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SignInAddress(Base):
+    """A client address an account signed in from: failures of others never hold it back."""
+
+    __tablename__ = "sign_in_addresses"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -29,6 +29,10 @@ def password_problem(password: str, email: str) -> str | None:
         return f"must be at least {MIN_BYTES} bytes long"
     if size > MAX_BYTES:
         return f"must be at most {MAX_BYTES} bytes (UTF-8) long"
+    if not password.strip():
+        return "must not be only spaces"
+    if len(set(password)) == 1:
+        return "must not be one character repeated"
     if password.strip().lower() in {email.strip().lower(), email.split("@")[0].lower()}:
         return "must not be your email address"
     if password.lower() in _common_passwords():

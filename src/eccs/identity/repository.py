@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eccs.identity.models import LoginFailure, RefreshToken, User
+from eccs.identity.models import RefreshToken, SignInAddress, ThrottleEvent, User
 
 
 class UserRepository:
@@ -52,28 +53,56 @@ class RefreshTokenRepository:
         )
 
 
-class LoginFailureRepository:
+class ThrottleEventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def record(self, scope: str, subject: str, now: datetime) -> None:
-        self.session.add(LoginFailure(scope=scope, subject=subject, at=now))
-        await self.session.flush()
+        await self.session.execute(
+            insert(ThrottleEvent).values(scope=scope, subject=subject, at=now)
+        )
 
     async def window(
         self, scope: str, subject: str, since: datetime
     ) -> tuple[int, datetime | None]:
-        """How many failures since a time, and the oldest of them."""
-        query = select(func.count(), func.min(LoginFailure.at)).where(
-            LoginFailure.scope == scope, LoginFailure.subject == subject, LoginFailure.at > since
+        """How many events since a time, and the oldest of them."""
+        query = select(func.count(), func.min(ThrottleEvent.at)).where(
+            ThrottleEvent.scope == scope, ThrottleEvent.subject == subject, ThrottleEvent.at > since
         )
         count, oldest = (await self.session.execute(query)).one()
         return int(count), oldest
 
     async def clear(self, scope: str, subject: str) -> None:
         await self.session.execute(
-            delete(LoginFailure).where(LoginFailure.scope == scope, LoginFailure.subject == subject)
+            delete(ThrottleEvent).where(
+                ThrottleEvent.scope == scope, ThrottleEvent.subject == subject
+            )
         )
 
     async def purge_before(self, cutoff: datetime) -> None:
-        await self.session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))
+        await self.session.execute(delete(ThrottleEvent).where(ThrottleEvent.at < cutoff))
+
+
+class SignInAddressRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def known(self, user_id: uuid.UUID, address: str, since: datetime) -> bool:
+        query = select(SignInAddress.user_id).where(
+            SignInAddress.user_id == user_id,
+            SignInAddress.address == address,
+            SignInAddress.last_at > since,
+        )
+        return (await self.session.execute(query)).first() is not None
+
+    async def remember(self, user_id: uuid.UUID, address: str, now: datetime) -> None:
+        statement = pg_insert(SignInAddress).values(user_id=user_id, address=address, last_at=now)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[SignInAddress.user_id, SignInAddress.address],
+                set_={"last_at": now},
+            )
+        )
+
+    async def purge_before(self, cutoff: datetime) -> None:
+        await self.session.execute(delete(SignInAddress).where(SignInAddress.last_at < cutoff))

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
 from eccs.platform.addresses import EmailAddress, Text, check_header_safe
+from eccs.platform.schemas import RequestBody
 
 # The constraints come first so the length is checked after stripping: wrapped around
 # HeaderText, pydantic checked min_length on the raw value and let a name of only spaces through
@@ -19,19 +20,19 @@ DisplayName = Annotated[
 ]
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(RequestBody):
     email: EmailAddress
-    password: Annotated[str, StringConstraints(max_length=1000)]
+    password: Annotated[Text, StringConstraints(max_length=1000)]
     name: DisplayName
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(RequestBody):
     email: Annotated[Text, StringConstraints(min_length=1, max_length=320)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    password: Annotated[Text, StringConstraints(min_length=1, max_length=1000)]
 
 
-class RefreshRequest(BaseModel):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+class RefreshRequest(RequestBody):
+    refresh_token: Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 
 
 class UserOut(BaseModel):

@@ -19,14 +19,19 @@ from eccs.identity.errors import (
 )
 from eccs.identity.models import RefreshToken, User
 from eccs.identity.passwords import PasswordHasher, password_problem
-from eccs.identity.repository import LoginFailureRepository, RefreshTokenRepository, UserRepository
+from eccs.identity.repository import (
+    RefreshTokenRepository,
+    SignInAddressRepository,
+    ThrottleEventRepository,
+    UserRepository,
+)
 from eccs.identity.settings import IdentitySettings
-from eccs.identity.throttle import LoginThrottle, ThrottleRule
+from eccs.identity.throttle import Throttle, ThrottleRule, ThrottleRules
 from eccs.identity.tokens import RefreshSecret, SigningKey, access_claims
 from eccs.platform.errors import FieldProblem, InvalidInput
 from eccs.platform.metrics import LOGINS, REFRESH_REUSE
 
-THROTTLE_SUBJECT_LENGTH = 320  # login_failures.subject
+THROTTLE_ACCOUNT_LENGTH = 320
 
 
 def utcnow() -> datetime:
@@ -41,20 +46,32 @@ class Identity:
     key: SigningKey
     hasher: PasswordHasher
 
-    def throttle_rules(self) -> tuple[ThrottleRule, ...]:
+    def throttle_rules(self) -> ThrottleRules:
         s = self.settings
-        return (
-            ThrottleRule(
-                "account",
-                s.login_max_failures_per_account,
-                timedelta(seconds=s.login_account_window_seconds),
+
+        def rule(scope: str, limit: int, seconds: int) -> ThrottleRule:
+            return ThrottleRule(scope, limit, timedelta(seconds=seconds))
+
+        return ThrottleRules(
+            per_account_and_address=rule(
+                "login_account_address",
+                s.login_max_failures_per_account_and_address,
+                s.login_account_and_address_window_seconds,
             ),
-            ThrottleRule(
-                "address",
-                s.login_max_failures_per_address,
-                timedelta(seconds=s.login_address_window_seconds),
+            per_address=rule(
+                "login_address", s.login_max_failures_per_address, s.login_address_window_seconds
+            ),
+            per_account=rule(
+                "login_account", s.login_max_failures_per_account, s.login_account_window_seconds
+            ),
+            registrations_per_address=rule(
+                "registration_address", s.registrations_per_address, s.registration_window_seconds
             ),
         )
+
+    @property
+    def known_address_age(self) -> timedelta:
+        return timedelta(days=self.settings.login_known_address_days)
 
 
 def session_payload(
@@ -75,7 +92,13 @@ class AccountService:
         self.identity = identity
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
-        self.throttle = LoginThrottle(LoginFailureRepository(session), identity.throttle_rules())
+        self.throttle = Throttle(ThrottleEventRepository(session), identity.throttle_rules())
+        self.sign_in_addresses = SignInAddressRepository(session)
+
+    async def count_sign_up(self, client_address: str) -> None:
+        """A sign-up from the API counts against its client address, successful or not; 429
+        when it is one too many."""
+        await self.throttle.check_registration(client_address, utcnow())
 
     async def register(self, email: str, password: str, name: str, role: str = "user") -> User:
         if problem := password_problem(password, email):
@@ -93,22 +116,25 @@ class AccountService:
     async def login(self, email: str, password: str, client_address: str) -> User:
         """Check credentials; failures are recorded (the caller commits them before answering)."""
         now = utcnow()
-        # Clipped to the column: lower() can lengthen text ("İ" becomes two characters), and an
-        # address that long was a 500 instead of a 401. Real addresses are far shorter.
-        account = email.strip().lower()[:THROTTLE_SUBJECT_LENGTH]
-        subjects = {"account": account, "address": client_address}
+        # Clipped: lower() can lengthen text ("İ" becomes two characters), and an address that
+        # long was a 500 instead of a 401. Real addresses are far shorter.
+        account = email.strip().lower()[:THROTTLE_ACCOUNT_LENGTH]
+        user = await self.users.by_email(email)
+        known = user is not None and await self.sign_in_addresses.known(
+            user.id, client_address, now - self.identity.known_address_age
+        )
         try:
-            await self.throttle.check(subjects, now)
+            await self.throttle.check_login(account, client_address, known, now)
         except LoginThrottled:
             LOGINS.labels("throttled").inc()
             raise
-        user = await self.users.by_email(email)
         if not await self.identity.hasher.verify(password, user.password_hash if user else None):
-            await self.throttle.fail(subjects, now)
+            await self.throttle.login_failed(account, client_address, now)
             LOGINS.labels("bad_credentials").inc()
             raise InvalidCredentials()
         assert user is not None
-        await self.throttle.succeed(subjects["account"], now)
+        await self.throttle.login_succeeded(account, client_address)
+        await self.sign_in_addresses.remember(user.id, client_address, now)
         LOGINS.labels("success").inc()
         return user
 

@@ -13,10 +13,17 @@ class IdentitySettings(Fragment):
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
     refresh_token_ttl_days: int = Field(default=30, ge=1)
     refresh_reuse_grace_seconds: int = Field(default=10, ge=0)
-    login_max_failures_per_account: int = Field(default=5, ge=1)
-    login_account_window_seconds: int = Field(default=15 * 60, ge=1)
+    # Sign-in throttling (see identity/throttle.py for how the three rules work together).
+    login_max_failures_per_account_and_address: int = Field(default=5, ge=1)
+    login_account_and_address_window_seconds: int = Field(default=15 * 60, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_address_window_seconds: int = Field(default=60, ge=1)
+    login_max_failures_per_account: int = Field(default=100, ge=1)
+    login_account_window_seconds: int = Field(default=60 * 60, ge=1)
+    # How long an address the account signed in from stays exempt from the per-account ceiling.
+    login_known_address_days: int = Field(default=90, ge=1)
+    registrations_per_address: int = Field(default=10, ge=1)
+    registration_window_seconds: int = Field(default=60 * 60, ge=1)
 
     def private_key_pem(self) -> str:
         """The signing key; auth-service refuses to start without a real one."""

@@ -1,5 +1,15 @@
-"""Login throttling: failures only, per account and per client address, kept in PostgreSQL so
-every replica sees the same counts."""
+"""Sign-in and sign-up throttling, counted in PostgreSQL so every replica sees the same counts.
+
+Failed sign-ins are counted three ways, and the rules are built so that guessing is slowed down
+while a stranger can never lock the owner out:
+- per (account, client address): a few failures (5 / 15 min) stop that address guessing that
+  account, and only that account;
+- per client address: more failures (20 / min) stop an address guessing across accounts;
+- per account, across addresses: a much higher ceiling (100 / hour) against guessing spread over
+  many addresses. It holds back only addresses the account has never signed in from: the owner,
+  signing in from where they did before, is never held back by failures that are not theirs.
+Sign-ups are counted per client address (10 / hour), successful or not.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +17,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from eccs.identity.errors import LoginThrottled
-from eccs.identity.repository import LoginFailureRepository
+from eccs.identity.errors import LoginThrottled, RegistrationThrottled
+from eccs.identity.repository import ThrottleEventRepository
+from eccs.platform.errors import TooManyRequests
 
 
 @dataclass(frozen=True)
@@ -18,26 +29,69 @@ class ThrottleRule:
     window: timedelta
 
 
-class LoginThrottle:
-    def __init__(self, failures: LoginFailureRepository, rules: tuple[ThrottleRule, ...]) -> None:
-        self.failures = failures
+@dataclass(frozen=True)
+class ThrottleRules:
+    per_account_and_address: ThrottleRule
+    per_address: ThrottleRule
+    per_account: ThrottleRule
+    registrations_per_address: ThrottleRule
+
+    @property
+    def longest_window(self) -> timedelta:
+        return max(
+            rule.window
+            for rule in (
+                self.per_account_and_address,
+                self.per_address,
+                self.per_account,
+                self.registrations_per_address,
+            )
+        )
+
+
+class Throttle:
+    def __init__(self, events: ThrottleEventRepository, rules: ThrottleRules) -> None:
+        self.events = events
         self.rules = rules
 
-    async def check(self, subjects: dict[str, str], now: datetime) -> None:
-        """Raise 429 when any subject (account, address) is over its rule's limit."""
-        for rule in self.rules:
-            count, oldest = await self.failures.window(
-                rule.scope, subjects[rule.scope], now - rule.window
-            )
-            if count >= rule.limit and oldest is not None:
-                wait = (oldest + rule.window - now).total_seconds()
-                raise LoginThrottled(retry_after=math.ceil(wait))
+    async def check_login(
+        self, account: str, address: str, known_address: bool, now: datetime
+    ) -> None:
+        """Raise 429 when this sign-in may not be tried now."""
+        await self._check(self.rules.per_account_and_address, _pair(account, address), now)
+        await self._check(self.rules.per_address, address, now)
+        if not known_address:
+            await self._check(self.rules.per_account, account, now)
 
-    async def fail(self, subjects: dict[str, str], now: datetime) -> None:
-        for rule in self.rules:
-            await self.failures.record(rule.scope, subjects[rule.scope], now)
+    async def login_failed(self, account: str, address: str, now: datetime) -> None:
+        await self.events.record(
+            self.rules.per_account_and_address.scope, _pair(account, address), now
+        )
+        await self.events.record(self.rules.per_address.scope, address, now)
+        await self.events.record(self.rules.per_account.scope, account, now)
 
-    async def succeed(self, account: str, now: datetime) -> None:
-        await self.failures.clear("account", account)
-        longest = max(rule.window for rule in self.rules)
-        await self.failures.purge_before(now - longest)
+    async def login_succeeded(self, account: str, address: str) -> None:
+        """The owner's own failures from this address no longer count against them."""
+        await self.events.clear(self.rules.per_account_and_address.scope, _pair(account, address))
+
+    async def check_registration(self, address: str, now: datetime) -> None:
+        """Count a sign-up from this address; raise 429 when it is one too many."""
+        rule = self.rules.registrations_per_address
+        await self._check(rule, address, now, RegistrationThrottled)
+        await self.events.record(rule.scope, address, now)
+
+    async def _check(
+        self,
+        rule: ThrottleRule,
+        subject: str,
+        now: datetime,
+        error: type[TooManyRequests] = LoginThrottled,
+    ) -> None:
+        count, oldest = await self.events.window(rule.scope, subject, now - rule.window)
+        if count >= rule.limit and oldest is not None:
+            wait = (oldest + rule.window - now).total_seconds()
+            raise error(retry_after=math.ceil(wait))
+
+
+def _pair(account: str, address: str) -> str:
+    return f"{address} {account}"

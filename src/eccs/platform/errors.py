@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 
+class Degraded(Exception):
+    """A readiness check's answer when a part works, but not well (the message says how)."""
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     field: str

@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Literal
 
+import orjson
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -23,7 +27,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
+from eccs.platform.errors import AppError, Degraded, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from eccs.platform.telemetry import context_from, span
 
@@ -102,6 +106,11 @@ def field_path(location: Iterable[int | str]) -> str:
 
 
 def _validation_problem(error: Mapping[str, Any]) -> FieldProblem:
+    kind = error.get("type")
+    if kind == "json_invalid":  # the position in the loc is a character offset, not a field
+        return FieldProblem("body", f"is not valid JSON: {error.get('ctx', {}).get('error')}")
+    if kind == "extra_forbidden":
+        return FieldProblem(field_path(error.get("loc", ())), "is not a field this API takes")
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     return FieldProblem(field_path(error.get("loc", ())), message)
 
@@ -133,6 +142,69 @@ async def _on_http_error(_: Request, exc: Exception) -> Response:
 async def _on_unexpected(_: Request, exc: Exception) -> Response:
     log.exception("unhandled_error", error=repr(exc))
     return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+# --- request bodies -----------------------------------------------------------------------------
+
+
+def decode_json(raw: bytes) -> Any:
+    """A JSON body, refusing what Python's json module would let through: lone surrogates
+    (`"\\ud800"` is valid JSON but not Unicode, and failed as a 500 when stored or hashed).
+    orjson is strict about them, and faster."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise exc from None  # not JSON at all: orjson's message says where
+        where = _lone_surrogate(parsed) or "a value"
+        raise json.JSONDecodeError(
+            f"{where} is not valid Unicode (it holds a lone surrogate)", exc.doc, exc.pos
+        ) from None
+
+
+def _lone_surrogate(value: object, path: str = "") -> str | None:
+    """The path of the first string (or key) in parsed JSON holding a lone surrogate."""
+    if isinstance(value, str):
+        return (path or "body") if _SURROGATE.search(value) else None
+    children: Iterable[tuple[str, object]] = ()
+    if isinstance(value, dict):
+        for key in value:
+            if _SURROGATE.search(key):
+                return f"{path}.{key!a}" if path else f"key {key!a}"
+        children = ((f"{path}.{key}" if path else key, item) for key, item in value.items())
+    elif isinstance(value, list):
+        children = ((f"{path}[{i}]", item) for i, item in enumerate(value))
+    for child_path, child in children:
+        if (found := _lone_surrogate(child, child_path)) is not None:
+            return found
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _JsonRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = decode_json(await self.body())
+        return self._json
+
+
+class _JsonRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            return await handle(_JsonRequest(request.scope, request.receive))
+
+        return handler
+
+
+def api_router(prefix: str, tag: str) -> APIRouter:
+    """The router of one API area; its JSON bodies are decoded by `decode_json`."""
+    return APIRouter(prefix=prefix, tags=[tag], route_class=_JsonRoute)
 
 
 # --- middleware ---------------------------------------------------------------------------------
@@ -295,7 +367,7 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: str
+    status: Literal["ready", "degraded", "not_ready"]
     checks: dict[str, str]
 
 
@@ -317,9 +389,9 @@ def _add_operational_routes(
         every = {**reported, **checks}
         results = await asyncio.gather(*(_run_check(check) for check in every.values()))
         states = dict(zip(every, results, strict=True))
-        ok = all(states[name] == "ok" for name in checks)
-        body = Readiness(status="ready" if ok else "not_ready", checks=states)
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        status = _overall([states[name] for name in checks])
+        body = Readiness(status=status, checks=states)
+        return JSONResponse(body.model_dump(), status_code=200 if status == "ready" else 503)
 
     registry = _metrics_registry()
 
@@ -344,9 +416,21 @@ def _metrics_registry() -> CollectorRegistry:
 async def _run_check(check: ReadyCheck) -> str:
     try:
         await asyncio.wait_for(check(), timeout=2.0)
+    except Degraded as exc:
+        return f"degraded: {exc}"[:500]
     except Exception as exc:  # a readiness probe reports every failure rather than raising it
         return f"error: {type(exc).__name__}: {exc}"[:300]
     return "ok"
+
+
+def _overall(states: list[str]) -> str:
+    """ready when every check is ok; degraded when the only trouble is a part working badly
+    (a consumer restarting over and over); not_ready when a dependency is down."""
+    if all(state == "ok" for state in states):
+        return "ready"
+    if all(state == "ok" or state.startswith("degraded:") for state in states):
+        return "degraded"
+    return "not_ready"
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

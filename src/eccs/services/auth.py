@@ -10,7 +10,11 @@ from fastapi import FastAPI
 
 from eccs.identity.endpoints import router
 from eccs.identity.passwords import PasswordHasher
-from eccs.identity.repository import LoginFailureRepository, RefreshTokenRepository
+from eccs.identity.repository import (
+    RefreshTokenRepository,
+    SignInAddressRepository,
+    ThrottleEventRepository,
+)
 from eccs.identity.service import Identity
 from eccs.identity.settings import IdentitySettings
 from eccs.identity.tokens import SigningKey
@@ -51,9 +55,10 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
 
     async def housekeeping() -> None:
         now = datetime.now(UTC)
-        longest_window = max(rule.window for rule in identity.throttle_rules())
+        longest_window = identity.throttle_rules().longest_window
         async with sessions() as session:
-            await LoginFailureRepository(session).purge_before(now - longest_window)
+            await ThrottleEventRepository(session).purge_before(now - longest_window)
+            await SignInAddressRepository(session).purge_before(now - identity.known_address_age)
             await RefreshTokenRepository(session).purge_expired(now)
             await session.commit()
 

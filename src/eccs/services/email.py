@@ -12,6 +12,7 @@ from eccs.audit import open_audit_store, ready_check
 from eccs.audit.settings import AuditSettings
 from eccs.mail.contacts.endpoints import router as contacts
 from eccs.mail.dlq.endpoints import router as dlq
+from eccs.mail.emails.endpoints import admin_router as email_operations
 from eccs.mail.emails.endpoints import router as emails
 from eccs.mail.idempotency import IdempotencyStore
 from eccs.mail.outbox import OutboxRelay, RelaySettings
@@ -76,6 +77,6 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         max_request_bytes=http.max_request_bytes,
         trusted_proxies=http.trusted_proxies,
     )
-    for router in (emails, templates, contacts, dlq):
+    for router in (emails, templates, contacts, dlq, email_operations):
         app.include_router(router)
     return app

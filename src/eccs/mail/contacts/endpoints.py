@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from eccs.mail.contacts.schemas import ContactIn, ContactOut, ContactPage
 from eccs.mail.contacts.service import ContactService
+from eccs.platform.addresses import SearchText
 from eccs.platform.db import DbSession
-from eccs.platform.http import errors
+from eccs.platform.http import api_router, errors
 from eccs.platform.security import CurrentUser
 
-router = APIRouter(prefix="/api/contacts", tags=["contacts"])
+router = api_router("/api/contacts", "contacts")
 
 
 @router.post("", status_code=201, response_model=ContactOut, responses=errors(401, 409, 422))
@@ -31,7 +32,9 @@ async def list_contacts(
     session: DbSession,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-    q: Annotated[str | None, Query(max_length=320, description="Address or name prefix")] = None,
+    q: Annotated[
+        SearchText | None, Query(max_length=320, description="Address or name prefix")
+    ] = None,
 ) -> Any:
     total, items = await ContactService(session).contacts.page(
         user.id, q, (page - 1) * page_size, page_size

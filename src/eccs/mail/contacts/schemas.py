@@ -7,9 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, StringConstraints
 
 from eccs.platform.addresses import EmailAddress, HeaderText
+from eccs.platform.schemas import RequestBody
 
 
-class ContactIn(BaseModel):
+class ContactIn(RequestBody):
     email: EmailAddress
     name: Annotated[HeaderText, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
         None

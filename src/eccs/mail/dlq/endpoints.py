@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from eccs.contracts.messages import DeadLetterReason
 from eccs.mail.dlq.repository import DeadLetterFilter
 from eccs.mail.dlq.schemas import DeadLetterPage, Moment, ReplayRequest, ReplayResult
 from eccs.mail.dlq.service import DeadLetterService
 from eccs.platform.db import DbSession
-from eccs.platform.http import errors
+from eccs.platform.http import api_router, errors
 from eccs.platform.security import CurrentAdmin
 
-router = APIRouter(prefix="/api/admin/dlq", tags=["operators"])
+router = api_router("/api/admin/dlq", "operators")
 
 
 @router.get(

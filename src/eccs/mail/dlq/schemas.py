@@ -10,7 +10,6 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
@@ -18,6 +17,7 @@ from pydantic import (
 
 from eccs.contracts.messages import DeadLetterReason
 from eccs.mail.emails.schemas import RecipientStatus
+from eccs.platform.schemas import RequestBody
 
 MAX_REPLAY = 1000
 # At the slowest rate a full replay still starts its last email within about 12 days.
@@ -63,9 +63,7 @@ class DeadLetterPage(BaseModel):
     page_size: int
 
 
-class ReplayRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReplayRequest(RequestBody):
     reason: DeadLetterReason | None = None
     since: Moment | None = Field(default=None, description="Failed at or after this time.")
     until: Moment | None = Field(default=None, description="Failed before this time.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,11 +24,13 @@ from eccs.mail.emails.schemas import (
 from eccs.mail.emails.service import EmailQueries, EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
 from eccs.mail.settings import MailSettings
+from eccs.platform.addresses import SearchText
 from eccs.platform.db import DbSession
-from eccs.platform.http import errors
-from eccs.platform.security import CurrentUser, Principal
+from eccs.platform.http import api_router, errors
+from eccs.platform.security import CurrentAdmin, CurrentUser, Principal
 
-router = APIRouter(prefix="/api/emails", tags=["emails"])
+router = api_router("/api/emails", "emails")
+admin_router = api_router("/api/admin/emails", "operators")
 SEND_ENDPOINT = "POST /api/emails/send"
 RETRY_ENDPOINT = "POST /api/emails/{id}/retry"
 
@@ -123,12 +125,15 @@ async def list_emails(
     session: DbSession,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-    status: Annotated[EmailStatus | None, Query()] = None,
+    status: Annotated[
+        list[EmailStatus] | None,
+        Query(description="Only emails in these states (repeat it: `?status=sent&status=failed`)"),
+    ] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Search subject and recipients")
+        SearchText | None, Query(max_length=200, description="Search subject and recipients")
     ] = None,
 ) -> Any:
-    return await EmailQueries(session).page(user, status, q or None, page, page_size)
+    return await EmailQueries(session).page(user, status or [], q or None, page, page_size)
 
 
 @router.get(
@@ -200,3 +205,25 @@ async def retry(
     once = Once(session, settings, user, RETRY_ENDPOINT, idempotency_key)
     # The email is part of what the key stands for: the same key for another email is a 422.
     return await once.accepted(retried, lambda: {"email_id": str(email_id)})
+
+
+@admin_router.post(
+    "/{email_id}/abandon",
+    response_model=EmailOut,
+    responses=errors(401, 403, 404, 409, 422),
+    summary="Stop any email that is not final, whatever its state",
+    description="For operators: the email becomes `cancelled` and nothing more is sent (an"
+    " attempt in progress records only its SMTP answers); recipients without an answer are given"
+    " up on, and the timeline says who stopped it. A `sent`, `failed` or `cancelled` email"
+    " answers 409 `wrong_state`.",
+)
+async def abandon(
+    email_id: uuid.UUID,
+    admin: CurrentAdmin,
+    session: DbSession,
+    settings: Settings,
+    audit: AuditTrail,
+) -> Any:
+    result = await EmailService(session, settings, audit).abandon(email_id, actor=admin.email)
+    await session.commit()
+    return result

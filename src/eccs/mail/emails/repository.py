@@ -131,6 +131,29 @@ class EmailRepository:
     async def add_outbox(self, rows: list[dict[str, Any]]) -> None:
         await self.session.execute(insert(OutboxEntry), rows)
 
+    async def lock(self, email_id: uuid.UUID) -> Row[str, int] | None:
+        """Any user's email's status and latest attempt, its row locked until the transaction
+        ends (for operators)."""
+        query = select(Email.status, Email.attempts).where(Email.id == email_id).with_for_update()
+        return (await self.session.execute(query)).one_or_none()
+
+    async def get_any(self, email_id: uuid.UUID) -> Email | None:
+        """Any user's email (for operators)."""
+        return (await self.session.execute(select(Email).where(Email.id == email_id))).scalar()
+
+    async def stop(self, email_id: uuid.UUID, status: str, now: datetime) -> None:
+        """End an email in `status`: its recipients without an answer are given up on and its
+        waiting delivery requests withdrawn."""
+        await self.session.execute(
+            update(Email).where(Email.id == email_id).values(status=status, updated_at=now)
+        )
+        await self.session.execute(
+            update(Recipient)
+            .where(Recipient.email_id == email_id, Recipient.status == "pending")
+            .values(status="abandoned", updated_at=now)
+        )
+        await self.drop_pending_outbox(email_id)
+
     async def lock_status(self, user_id: uuid.UUID, email_id: uuid.UUID) -> str | None:
         """A user's email's status, its row locked until the transaction ends (None: no such)."""
         query = (
@@ -172,12 +195,12 @@ class EmailRepository:
         )
 
     async def page(
-        self, user_id: uuid.UUID, status: str | None, q: str | None, offset: int, limit: int
+        self, user_id: uuid.UUID, statuses: Sequence[str], q: str | None, offset: int, limit: int
     ) -> tuple[int, Sequence[Row[Any]]]:
-        count, page = _page_statements(by_status=bool(status), by_text=bool(q))
+        count, page = _page_statements(by_status=bool(statuses), by_text=bool(q))
         params: dict[str, Any] = {"user_id": user_id, "offset": offset, "limit": limit}
-        if status:
-            params["status"] = status
+        if statuses:
+            params["statuses"] = statuses
         if q:
             params["pattern"] = _contains(q)
         total = (await self.session.execute(count, params)).scalar_one()
@@ -248,7 +271,7 @@ def _page_statements(*, by_status: bool, by_text: bool) -> tuple[TextClause, Tex
     """
     where = "e.user_id = :user_id"
     if by_status:
-        where += " AND e.status = :status"
+        where += " AND e.status = ANY(CAST(:statuses AS text[]))"
     if by_text:
         where += (
             " AND (e.subject ILIKE :pattern OR EXISTS (SELECT 1 FROM email_recipients r"

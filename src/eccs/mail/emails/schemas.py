@@ -19,7 +19,9 @@ from pydantic import (
     field_validator,
 )
 
+from eccs.mail.settings import RECIPIENTS_CEILING
 from eccs.platform.addresses import EmailAddress, HeaderText, TemplateData, Text
+from eccs.platform.schemas import RequestBody
 
 EmailStatus = Literal["scheduled", "queued", "sending", "retrying", "sent", "failed", "cancelled"]
 RecipientStatus = Literal["pending", "accepted", "refused", "abandoned"]
@@ -27,7 +29,12 @@ RecipientStatus = Literal["pending", "accepted", "refused", "abandoned"]
 
 def _as_list(value: object) -> object:
     # The seed's clients send a single address as a plain string.
-    return [value] if isinstance(value, str) else value
+    addresses = [value] if isinstance(value, str) else value
+    # Counted before a single address is parsed, so a body of 100,000 addresses costs nothing;
+    # the configured limit (MAX_RECIPIENTS_PER_EMAIL, never above this) is checked after.
+    if isinstance(addresses, list) and len(addresses) > RECIPIENTS_CEILING:
+        raise ValueError(f"at most {RECIPIENTS_CEILING} addresses, not {len(addresses)}")
+    return addresses
 
 
 AddressList = Annotated[list[EmailAddress], BeforeValidator(_as_list)]
@@ -36,7 +43,7 @@ MimeType = Annotated[
 ]
 
 
-class AttachmentIn(BaseModel):
+class AttachmentIn(RequestBody):
     filename: Annotated[HeaderText, StringConstraints(min_length=1, max_length=255)]
     content_type: MimeType = "application/octet-stream"
     content_base64: str = Field(description="The file's bytes, base64-encoded.")
@@ -54,10 +61,10 @@ class AttachmentIn(BaseModel):
         return base64.b64decode(self.content_base64)
 
 
-class SendRequest(BaseModel):
+class SendRequest(RequestBody):
     """An email to send; `body`, `templateId` and `templateData` are accepted for older clients."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     to: AddressList = Field(min_length=1)
     cc: AddressList = []

@@ -30,6 +30,8 @@ from eccs.platform.telemetry import current_traceparent
 QUOTA_WINDOW = timedelta(hours=1)
 # A retrying email waits for its next attempt in the outbox, so it can still be withdrawn.
 CANCELLABLE = ("scheduled", "retrying")
+# Nothing more happens to these by themselves.
+FINAL = ("sent", "failed", "cancelled")
 
 log = structlog.get_logger("eccs.mail")
 
@@ -70,6 +72,7 @@ class EmailService:
         now = utcnow()
         envelope = Envelope.of(request)
         self._check_recipient_count(envelope)
+        self._check_schedule(request, now)
         content = await self._content(user, request)
         await self._check_quota(user, now)
         email_id = uuid.uuid4()
@@ -102,6 +105,11 @@ class EmailService:
         limit = self.settings.max_recipients_per_email
         if len(envelope.recipients) > limit:
             raise InvalidInput.on("to", f"at most {limit} recipients (to, cc and bcc together)")
+
+    def _check_schedule(self, request: SendRequest, now: datetime) -> None:
+        days = self.settings.max_schedule_days
+        if request.scheduled_at is not None and request.scheduled_at > now + timedelta(days=days):
+            raise InvalidInput.on("scheduled_at", f"must be at most {days} days ahead")
 
     def _check_expiry(self, request: SendRequest, due: datetime) -> None:
         if request.expires_at is not None and request.expires_at <= due:
@@ -143,7 +151,10 @@ class EmailService:
         return rendered
 
     async def read(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
-        email = await self._owned(user, email_id)
+        return await self._answer(await self._owned(user, email_id))
+
+    async def _answer(self, email: Email) -> dict[str, Any]:
+        """The email as `GET /api/emails/{id}` shows it, timeline included."""
         recipients = await self.emails.recipients(email.id)
         attachments = await self.emails.attachments(email.id)
         return {
@@ -180,6 +191,39 @@ class EmailService:
             )
         await self.emails.drop_pending_outbox(email_id)
         return await self.read(user, email_id)
+
+    async def abandon(self, email_id: uuid.UUID, actor: str) -> dict[str, Any]:
+        """An operator stops any user's email that is not final yet, whatever its state:
+        nothing more is sent (a worker in the middle of an attempt records only its answers)."""
+        locked = await self.emails.lock(email_id)
+        if locked is None:
+            raise EmailNotFound()
+        status, attempts = locked
+        if status in FINAL:
+            raise WrongEmailState(
+                f"This email is {status} already; there is nothing left to stop.",
+                fields=[FieldProblem("status", status)],
+            )
+        await self.emails.stop(email_id, "cancelled", utcnow())
+        await self._note(email_id, attempts, "abandoned", f"stopped by an operator ({actor})")
+        log.info("email_abandoned", email_id=str(email_id), actor=actor, was=status)
+        email = await self.emails.get_any(email_id)
+        assert email is not None
+        return await self._answer(email)
+
+    async def _note(self, email_id: uuid.UUID, attempt: int, outcome: str, detail: str) -> None:
+        """Put a step that is not a delivery attempt into the email's timeline.
+
+        Written before the request's commit: should that fail, the timeline shows a step that
+        did not happen, which is the lesser harm than a step that happened and is missing.
+        """
+        if self.audit is None:
+            return
+        event = AuditEvent(email_id, attempt, outcome, utcnow(), detail=detail)
+        try:
+            await self.audit.record([event])
+        except Exception as exc:  # any store failure; the change itself stands
+            log.warning("timeline_not_written", email_id=str(email_id), error=repr(exc))
 
     async def retry(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
         """Queue a failed email again with a fresh attempt budget."""
@@ -326,9 +370,10 @@ class EmailQueries:
         self.emails = EmailRepository(session)
 
     async def page(
-        self, user: Principal, status: str | None, q: str | None, page: int, page_size: int
+        self, user: Principal, statuses: Sequence[str], q: str | None, page: int, page_size: int
     ) -> dict[str, Any]:
-        total, rows = await self.emails.page(user.id, status, q, (page - 1) * page_size, page_size)
+        offset = (page - 1) * page_size
+        total, rows = await self.emails.page(user.id, statuses, q, offset, page_size)
         return {
             "items": [row._asdict() for row in rows],
             "total": total,

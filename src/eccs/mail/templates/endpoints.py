@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from eccs.mail.templates.schemas import (
     PreviewData,
@@ -16,11 +16,12 @@ from eccs.mail.templates.schemas import (
     TemplatePage,
 )
 from eccs.mail.templates.service import TemplateService, preview
+from eccs.platform.addresses import SearchText
 from eccs.platform.db import DbSession
-from eccs.platform.http import errors
+from eccs.platform.http import api_router, errors
 from eccs.platform.security import CurrentUser
 
-router = APIRouter(prefix="/api/templates", tags=["templates"])
+router = api_router("/api/templates", "templates")
 
 
 @router.post("", status_code=201, response_model=TemplateOut, responses=errors(401, 409, 422))
@@ -36,7 +37,7 @@ async def list_templates(
     session: DbSession,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-    q: Annotated[str | None, Query(max_length=200, description="Name prefix")] = None,
+    q: Annotated[SearchText | None, Query(max_length=200, description="Name prefix")] = None,
 ) -> Any:
     total, items = await TemplateService(session).templates.page(
         user.id, q, (page - 1) * page_size, page_size

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from eccs.platform.addresses import TemplateData, Text, check_header_safe, check_storable
+from eccs.platform.schemas import RequestBody
 
 # Constraints first: wrapped around an annotated type, pydantic would check the length of the
 # raw value and let a name of only spaces through as "".
@@ -22,7 +23,7 @@ Subject = Annotated[
 ]
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(RequestBody):
     name: TemplateName
     subject: Subject
     html: Text | None = None
@@ -46,7 +47,7 @@ class TemplatePage(BaseModel):
     page_size: int
 
 
-class PreviewRequest(BaseModel):
+class PreviewRequest(RequestBody):
     """Unsaved template content and the data to render it with."""
 
     subject: Subject
@@ -55,7 +56,7 @@ class PreviewRequest(BaseModel):
     data: TemplateData = Field(default_factory=dict)
 
 
-class PreviewData(BaseModel):
+class PreviewData(RequestBody):
     data: TemplateData = Field(default_factory=dict)
 
 
