@@ -18,7 +18,9 @@ from eccs.platform.settings import ConfigError, DatabaseSettings, load
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from sqlalchemy.ext.asyncio import AsyncSession
 
+    from eccs.audit.events import AuditStore
     from eccs.mail.dlq.repository import DeadLetterFilter
     from eccs.mail.dlq.service import DeadLetterService
     from eccs.platform.errors import AppError
@@ -33,6 +35,8 @@ user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered emails.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+email_app = typer.Typer(help="Act on one email as an operator.", no_args_is_help=True)
+app.add_typer(email_app, name="email")
 console = Console(stderr=True)
 # What a command reports (tables, ids) goes to stdout; progress and errors go to stderr.
 report = Console()
@@ -226,6 +230,29 @@ def dlq_replay(
         report.print(str(email_id))
 
 
+@email_app.command("abandon")
+def email_abandon(
+    email_id: Annotated[str, typer.Argument(help="The email's id.", show_default=False)],
+) -> None:
+    """Stop an email whatever its state (short of sent, failed or cancelled): nothing more is
+    sent, and its timeline says who stopped it."""
+    import uuid
+
+    from eccs.mail.emails.service import EmailService
+    from eccs.mail.settings import MailSettings
+
+    try:
+        target = uuid.UUID(email_id)
+    except ValueError as exc:
+        raise fail(f"{email_id!r} is not an email id (a UUID)") from exc
+    actor = f"cli:{_operator()}"
+    settings = load(MailSettings)
+    email = _in_one_transaction(
+        lambda session, audit: EmailService(session, settings, audit).abandon(target, actor=actor)
+    )
+    report.print(f"abandoned {email['id']}: now {email['status']}")
+
+
 def _operator() -> str:
     """Who runs the command, for the log line a replay leaves."""
     import getpass
@@ -261,11 +288,20 @@ def _moment(option: str, value: str | None, now: datetime) -> datetime | None:
 
 
 def _with_dead_letters(work: Callable[[DeadLetterService], Awaitable[T]]) -> T:
-    """Run work against DATABASE_URL in one transaction, with one-line errors."""
+    """Run work on the dead letters in one transaction, with one-line errors."""
+    from eccs.mail.dlq.service import DeadLetterService
+
+    return _in_one_transaction(lambda session, _: work(DeadLetterService(session)))
+
+
+def _in_one_transaction(work: Callable[[AsyncSession, AuditStore], Awaitable[T]]) -> T:
+    """Run work against DATABASE_URL (and the audit store) in one transaction, with one-line
+    errors."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from eccs.mail.dlq.service import DeadLetterService
+    from eccs.audit import open_audit_store
+    from eccs.audit.settings import AuditSettings
     from eccs.platform import db
     from eccs.platform.errors import AppError
 
@@ -273,12 +309,14 @@ def _with_dead_letters(work: Callable[[DeadLetterService], Awaitable[T]]) -> T:
 
     async def run() -> T:
         engine = db.create_engine(settings, application_name="eccs-cli")
+        audit = open_audit_store(load(AuditSettings), engine, app_name="eccs-cli")
         try:
             async with db.session_factory(engine)() as session:
-                result = await work(DeadLetterService(session))
+                result = await work(session, audit)
                 await session.commit()
                 return result
         finally:
+            await audit.close()
             await engine.dispose()
 
     try:
@@ -298,7 +336,7 @@ def _database_problem(exc: Exception) -> str:
 
 def _as_option_problem(exc: AppError) -> str:
     """A service's validation error in the command's terms (`rate_per_second` is `--rate`)."""
-    if not exc.fields:
+    if not exc.fields or exc.status_code != 422:  # only invalid input is about an option
         return exc.message
     field = exc.fields[0]
     option = {"rate_per_second": "rate"}.get(field.field, field.field)

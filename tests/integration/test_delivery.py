@@ -14,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.records_to_delete import RecordsToDelete
 from aiokafka.structs import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Database, Service, start_service
 from tests.integration.conftest import Account
 from tests.servers.kafka import KafkaServer
 from tests.servers.smtp import ReceivedMessage, SmtpServer
+from tests.waiting import wait_until
 
 SMTP_FROM = "postmaster@eccs.test"
 CONCURRENCY = 16
@@ -128,6 +131,10 @@ def wait_for_status(account: Account, email_id: str, *statuses: str, timeout: fl
 
 def received_for(smtp: SmtpServer, address: str) -> list[ReceivedMessage]:
     return [m for m in smtp.messages if address in m.recipients]
+
+
+def stored_email(database: Database, email_id: str) -> Any:
+    return database.query("SELECT * FROM emails WHERE id = $1", uuid.UUID(email_id))[0]
 
 
 def events(database: Database, email_id: str) -> list[Any]:
@@ -404,6 +411,100 @@ def test_sends_are_accepted_while_kafka_is_down_and_delivered_after_it_returns(
     assert all(len(received_for(smtp, to)) == 1 for to in ids)
 
 
+def _store_unsendable(database: Database, email_id: str, column: str, value: str) -> None:
+    """Give a waiting email content no message can carry, as data written before the API checked
+    it (or by a bug) would be, then make its delivery request due at once."""
+    key = uuid.UUID(email_id)
+    database.query(f"UPDATE emails SET {column} = $2 WHERE id = $1", key, value)  # noqa: S608
+    database.query("UPDATE outbox SET available_at = now() WHERE email_id = $1", key)
+    database.query("NOTIFY eccs_outbox")
+
+
+@pytest.mark.parametrize(
+    ("column", "line_break"), [("subject", "\u2028"), ("subject", "\r\n"), ("sender_name", "\n")]
+)
+def test_an_email_no_message_can_carry_fails_as_invalid_and_stops_nothing(
+    worker: Worker,
+    smtp: SmtpServer,
+    kafka: KafkaServer,
+    alice: Account,
+    address: Callable[..., str],
+    database: Database,
+    column: str,
+    line_break: str,
+) -> None:
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    bad_id = accepted_id(alice.send(to=[address("bad")], scheduled_at=later))
+    _store_unsendable(database, bad_id, column, f"Hi{line_break}Bcc: victim@example.test")
+    good = address("good")
+    good_id = accepted_id(alice.send(to=[good]))
+
+    email = wait_for_status(alice, bad_id, "failed")
+    wait_for_status(alice, good_id, "sent")
+
+    stored = stored_email(database, bad_id)
+    assert (stored["failure_reason"], stored["attempts"]) == ("invalid", 1)
+    closing = email["timeline"][-1]
+    assert closing["outcome"] == "dead_lettered"
+    assert closing["detail"].startswith("invalid: the message could not be sent: ValueError")
+    [letter] = dead_letters(kafka, bad_id)
+    assert letter["reason"] == "invalid"
+    assert "consumer_crashed" not in worker.log()
+    assert "victim" not in worker.log()  # the content never reaches the log
+    assert len(received_for(smtp, good)) == 1
+
+
+def test_an_email_whose_budget_is_spent_is_closed_not_published_again(
+    worker: Worker,
+    smtp: SmtpServer,
+    kafka: KafkaServer,
+    alice: Account,
+    address: Callable[..., str],
+    database: Database,
+) -> None:
+    """Stuck `sending` after its last attempt (its worker died): the visibility sweep asks for
+    one more attempt, which the budget does not allow, so the email is closed as exhausted."""
+    to = address("stuck")
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    email_id = accepted_id(alice.send(to=[to], scheduled_at=later))
+    key = uuid.UUID(email_id)
+    database.query("DELETE FROM outbox WHERE email_id = $1", key)
+    database.query(
+        "UPDATE emails SET status = 'sending', attempts = 4, updated_at = now() - interval '1 hour'"
+        " WHERE id = $1",
+        key,
+    )
+
+    email = wait_for_status(alice, email_id, "failed", timeout=60)
+
+    assert stored_email(database, email_id)["failure_reason"] == "exhausted"
+    assert email["recipients"][0]["status"] == "abandoned"
+    [letter] = dead_letters(kafka, email_id)
+    assert letter["reason"] == "exhausted"
+    assert received_for(smtp, to) == []
+    requests = database.query(
+        "SELECT headers FROM outbox WHERE email_id = $1 AND topic = 'eccs.email.requested'", key
+    )
+    assert [json.loads(r["headers"])["eccs-attempt"] for r in requests] == ["5"]
+
+
+def test_internationalised_addresses_go_out_with_ascii_domains(
+    worker: Worker, smtp: SmtpServer, alice: Account, address: Callable[..., str]
+) -> None:
+    tag = address("x").split("@")[0]
+    idn, utf8 = f"info-{tag}@bücher.test", f"müller-{tag}@example.test"
+
+    email_id = accepted_id(alice.send(to=[idn, utf8]))
+    email = wait_for_status(alice, email_id, "sent")
+
+    assert [r["address"] for r in email["recipients"]] == [idn, utf8]  # kept as typed
+    assert {r["status"] for r in email["recipients"]} == {"accepted"}
+    [received] = [m for m in smtp.messages if f"info-{tag}@xn--bcher-kva.test" in m.recipients]
+    assert received.recipients == [f"info-{tag}@xn--bcher-kva.test", utf8]
+    to_header = [a.addr_spec for a in received.message["To"].addresses]
+    assert to_header == [f"info-{tag}@xn--bcher-kva.test", utf8]
+
+
 def test_a_message_the_broker_lost_is_published_again_after_the_visibility_timeout(
     worker: Worker,
     smtp: SmtpServer,
@@ -562,3 +663,55 @@ def test_an_email_refused_with_550_is_not_replayed(
     assert email_id not in replay.json()["ids"]
     assert retry.status_code == 409 and retry.json()["error"]["code"] == "nothing_to_retry"
     assert received_for(smtp, to) == []
+
+
+# --- a worker whose database keeps failing under it (last: it leaves the worker degraded) -------
+
+
+def _metric(worker: Worker, name: str, **labels: str) -> float:
+    assert worker.service is not None
+    text = httpx.get(f"{worker.service.url}/metrics", timeout=5).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+def _kill_worker_connections(worker: Worker, database: Database) -> None:
+    """End the worker's database connections under it, as a database restart would."""
+    assert worker.service is not None
+    httpx.get(f"{worker.service.url}/ready", timeout=5)  # its check leaves a connection pooled
+    database.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE application_name = 'eccs-notification'"
+    )
+
+
+def test_repeated_database_failures_restart_the_consumer_and_leave_it_degraded(
+    worker: Worker,
+    smtp: SmtpServer,
+    alice: Account,
+    address: Callable[..., str],
+    database: Database,
+) -> None:
+    """Losing the database is the infrastructure's failure: the consumer restarts and the
+    message comes back, nothing is lost, and /ready says the worker is degraded, and why."""
+    assert worker.service is not None
+    before = _metric(worker, "eccs_consumer_restarts_total")
+    sent = []
+    for n in range(1, 4):
+        _kill_worker_connections(worker, database)
+        sent.append(accepted_id(alice.send(to=[address(f"restart{n}")])))
+        wait_until(
+            lambda n=n: _metric(worker, "eccs_consumer_restarts_total") >= before + n,  # type: ignore[misc]
+            f"restart {n} of the consumer",
+        )
+
+    ready = httpx.get(f"{worker.service.url}/ready", timeout=5)
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["status"] == "degraded"
+    assert "restarted 3 times" in ready.json()["checks"]["kafka"]
+    assert _metric(worker, "eccs_delivery_handler_failures_total", kind="infrastructure") >= 3
+    for email_id in sent:
+        wait_for_status(alice, email_id, "sent", timeout=60)

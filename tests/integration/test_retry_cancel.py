@@ -4,6 +4,9 @@ them and as the rows in PostgreSQL record them (the delivery worker's states are
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -295,3 +298,96 @@ def test_someone_elses_retrying_email_cannot_be_cancelled(
 
     assert stored_email(database, email_id)["status"] == "retrying"
     assert outbox_rows(database, email_id, published=False) == 1
+
+
+# --- an operator stopping an email ----------------------------------------------------------------
+
+
+def abandon(account: Account, email_id: str) -> httpx.Response:
+    return account.mail.post(f"/api/admin/emails/{email_id}/abandon")
+
+
+def in_state(account: Account, database: Database, status: str) -> str:
+    """An email of `account` left in `status` with a delivery request still waiting."""
+    email_id = accepted_id(account.send(scheduled_at=in_an_hour().isoformat()))
+    database.query(
+        "UPDATE emails SET status = $2, attempts = 2 WHERE id = $1", uuid.UUID(email_id), status
+    )
+    return email_id
+
+
+@pytest.mark.parametrize("status", ["scheduled", "queued", "sending", "retrying"])
+def test_an_operator_stops_an_email_in_any_unfinished_state(
+    alice: Account, admin: Account, database: Database, status: str
+) -> None:
+    email_id = in_state(alice, database, status)
+
+    response = abandon(admin, email_id)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "cancelled"
+    assert {r["status"] for r in response.json()["recipients"]} == {"abandoned"}
+    assert outbox_rows(database, email_id, published=False) == 0
+    step = alice.mail.get(f"/api/emails/{email_id}").json()["timeline"][-1]
+    assert step["outcome"] == "abandoned"
+    assert step["detail"] == f"stopped by an operator ({admin.email})"
+    assert step["attempt"] == 2
+
+
+@pytest.mark.parametrize("status", ["sent", "failed", "cancelled"])
+def test_a_final_email_cannot_be_abandoned(
+    alice: Account, admin: Account, database: Database, status: str
+) -> None:
+    email_id = in_state(alice, database, status)
+
+    assert error_of(abandon(admin, email_id), 409)["code"] == "wrong_state"
+    assert stored_email(database, email_id)["status"] == status
+
+
+def test_only_an_operator_may_abandon(alice: Account, database: Database) -> None:
+    email_id = in_state(alice, database, "queued")
+
+    error_of(abandon(alice, email_id), 403)
+
+    assert stored_email(database, email_id)["status"] == "queued"
+
+
+def test_abandoning_an_unknown_email_is_404(admin: Account) -> None:
+    error_of(abandon(admin, str(uuid.uuid4())), 404)
+
+
+def eccs(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eccs", *args],
+        env={**os.environ, "DATABASE_URL": database.url, "LOG_LEVEL": "warning"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_eccs_email_abandon_stops_an_email_and_says_so(alice: Account, database: Database) -> None:
+    email_id = in_state(alice, database, "sending")
+
+    done = eccs(database, "email", "abandon", email_id)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == f"abandoned {email_id}: now cancelled"
+    assert stored_email(database, email_id)["status"] == "cancelled"
+    step = alice.mail.get(f"/api/emails/{email_id}").json()["timeline"][-1]
+    assert step["outcome"] == "abandoned" and step["detail"].startswith(
+        "stopped by an operator (cli:"
+    )
+
+
+def test_eccs_email_abandon_explains_a_final_email_in_one_line(
+    alice: Account, database: Database
+) -> None:
+    email_id = in_state(alice, database, "sent")
+
+    done = eccs(database, "email", "abandon", email_id)
+
+    assert done.returncode != 0
+    assert (
+        done.stderr.strip() == "error: This email is sent already; there is nothing left to stop."
+    )

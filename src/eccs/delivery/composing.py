@@ -16,6 +16,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from eccs.platform.addresses import ascii_address
+
 # The stdlib's SMTP policy (CRLF line endings, RFC 2047/2231 encoding of non-ASCII headers and
 # filenames), with bodies kept 7-bit: non-ASCII text goes out quoted-printable or base64, so the
 # message is valid through any relay, whether or not it offers 8BITMIME.
@@ -77,7 +79,8 @@ def _add_headers(message: EmailMessage, email: OutgoingEmail, smtp_from: str) ->
 def _address(address: str, display_name: str = "") -> Address:
     # Split by hand rather than parse: the stdlib parser refuses internationalised local parts
     # (SMTPUTF8), which the API accepts.
-    username, _, domain = address.rpartition("@")
+    # The domain goes out in its ASCII (IDNA) form, as it does in the envelope.
+    username, _, domain = ascii_address(address).rpartition("@")
     return Address(display_name=display_name, username=username, domain=domain)
 
 

@@ -6,22 +6,28 @@ resumes at the first message not fully handled; everything after it that was don
 and skipped by the handler (the attempt already finished). A handler never sleeps: a delayed
 retry is an outbox row, so no partition waits behind one.
 
-Anything unexpected (PostgreSQL down, a bug) stops consumption; the consumer is rebuilt after a
-pause and resumes from the last commit, as a restarted process would.
+A message whose handling fails is that message's failure: the handler gives it up (its email
+closes as failed/invalid, with a DLQ record) and the others go on. Only the infrastructure failing
+(PostgreSQL or the broker) stops consumption: the consumer is rebuilt after a pause and resumes
+from the last commit, as a restarted process would. Repeated restarts make /ready say `degraded`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+import time
+from collections import deque
+from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 
 from eccs.contracts.topics import EMAIL_DLQ, EMAIL_REQUESTED
+from eccs.delivery.errors import is_infrastructure_failure
 from eccs.delivery.handler import Incoming, Outcome
 from eccs.platform import metrics
+from eccs.platform.errors import Degraded
 from eccs.platform.kafka import KafkaSettings, ensure_topics, start_when_reachable
 
 log = structlog.get_logger("eccs.delivery")
@@ -30,8 +36,19 @@ GROUP = "eccs-notification"
 COMMIT_EVERY_SECONDS = 1.0
 RESTART_PAUSE_SECONDS = 2.0
 STOP_STEP_SECONDS = 5.0
+# This many restarts within the window make the worker report itself degraded.
+DEGRADED_AFTER_RESTARTS = 3
+RESTART_WINDOW_SECONDS = 300.0
 
-Handle = Callable[[Incoming], Awaitable[Outcome]]
+
+class Handler(Protocol):
+    async def handle(self, record: Incoming) -> Outcome: ...
+
+    async def give_up(self, record: Incoming, exc: BaseException) -> None: ...
+
+
+class BrokerNotConnected(Exception):
+    pass
 
 
 class OffsetTracker:
@@ -73,14 +90,27 @@ class OffsetTracker:
 
 
 class DeliveryConsumer:
-    def __init__(self, settings: KafkaSettings, handle: Handle, concurrency: int) -> None:
+    def __init__(self, settings: KafkaSettings, handler: Handler, concurrency: int) -> None:
         self.settings = settings
-        self.handle = handle
+        self.handler = handler
         self.concurrency = concurrency
-        self.running = False  # for /ready: consuming, with partitions assigned or waiting
+        self.running = False  # consuming, with partitions assigned or waiting
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._failure: BaseException | None = None
+        self._restarts: deque[float] = deque(maxlen=DEGRADED_AFTER_RESTARTS)
+        self._last_crash = ""
+
+    async def check(self) -> None:
+        """For /ready: consuming, and not restarting over and over."""
+        recent = [at for at in self._restarts if time.monotonic() - at < RESTART_WINDOW_SECONDS]
+        if len(recent) >= DEGRADED_AFTER_RESTARTS:
+            raise Degraded(
+                f"the consumer restarted {len(recent)} times in the last"
+                f" {RESTART_WINDOW_SECONDS / 60:.0f} minutes; the last time: {self._last_crash}"
+            )
+        if not self.running:
+            raise BrokerNotConnected("not consuming yet: the broker is unreachable or starting")
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until `stopping` is set, rebuilding the consumer after any crash."""
@@ -91,11 +121,17 @@ class DeliveryConsumer:
             try:
                 await self._consume(consumer, stopping)
             except Exception as exc:  # resume from the last commit, as a restart would
-                log.error("consumer_crashed", error=repr(exc), resume_in=RESTART_PAUSE_SECONDS)
+                self._crashed(exc)
             finally:
                 await self._stop(consumer)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=RESTART_PAUSE_SECONDS)
+
+    def _crashed(self, exc: Exception) -> None:
+        metrics.CONSUMER_RESTARTS.inc()
+        self._restarts.append(time.monotonic())
+        self._last_crash = f"{type(exc).__name__}: {exc}"[:300]
+        log.error("consumer_crashed", error=self._last_crash, resume_in=RESTART_PAUSE_SECONDS)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         self._tracker = OffsetTracker()
@@ -141,16 +177,35 @@ class DeliveryConsumer:
     async def _handle(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
         metrics.MESSAGES_IN_FLIGHT.inc()
         try:
-            await self.handle(_incoming(record))
-            self._tracker.finished(tp, record.offset)
-        except Exception as exc:  # left in flight: its offset is never committed past
-            log.error(
-                "message_failed", offset=record.offset, partition=tp.partition, error=repr(exc)
-            )
-            self._failure = exc
+            if await self._handled(_incoming(record)):
+                self._tracker.finished(tp, record.offset)
         finally:
             metrics.MESSAGES_IN_FLIGHT.dec()
             self._slots.release()
+
+    async def _handled(self, record: Incoming) -> bool:
+        """Handle one message; False when the infrastructure failed and the message must wait
+        for the restart (it stays in flight: its offset is never committed past)."""
+        try:
+            await self.handler.handle(record)
+            return True
+        except Exception as exc:
+            failure: Exception = exc
+            if not is_infrastructure_failure(exc):
+                try:
+                    await self.handler.give_up(record, exc)
+                    return True
+                except Exception as unrecorded:  # giving up needs the database and the broker
+                    failure = unrecorded
+            metrics.HANDLER_FAILURES.labels("infrastructure").inc()
+            log.error(
+                "message_failed",
+                offset=record.offset,
+                partition=record.partition,
+                error=f"{type(failure).__name__}: {failure}"[:300],
+            )
+            self._failure = failure
+            return False
 
     async def drain(self) -> None:
         """Let the messages in flight finish (each is bounded by the SMTP timeout)."""

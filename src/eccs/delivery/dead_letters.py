@@ -38,7 +38,7 @@ class DeadLetters:
     async def publish_invalid(self, record: Incoming, detail: str) -> None:
         value = record.value or b""
         letter = EmailDeadLetteredV1(
-            email_id=_email_id_in(value),
+            email_id=email_id_in(value),
             reason="invalid",
             detail=detail,
             original_value=value.decode("utf-8", "backslashreplace"),
@@ -52,10 +52,10 @@ class DeadLetters:
         log.warning("message_dead_lettered", reason="invalid", detail=detail, offset=record.offset)
 
 
-def _email_id_in(value: bytes) -> uuid.UUID | None:
+def email_id_in(value: bytes | None) -> uuid.UUID | None:
     """The email id of a broken message, when one can still be read from it."""
     try:
-        candidate = json.loads(value).get("email_id")
+        candidate = json.loads(value or b"").get("email_id")
         return uuid.UUID(str(candidate))
     except (ValueError, AttributeError, TypeError):
         return None

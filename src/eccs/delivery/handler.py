@@ -11,6 +11,8 @@ Nothing here sleeps: a retry is a row in PostgreSQL that becomes visible at its 
 from __future__ import annotations
 
 import time
+import traceback
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from eccs.audit.events import AuditEvent, AuditStore
 from eccs.contracts.messages import (
-    DeadLetterReason,
+    AttemptRecord,
     EmailDeadLetteredV1,
     EmailRequestedV1,
     Origin,
@@ -31,9 +33,14 @@ from eccs.contracts.messages import (
 )
 from eccs.contracts.topics import ATTEMPT_HEADER, EMAIL_DLQ, EMAIL_REQUESTED
 from eccs.delivery.composing import OutgoingEmail, compose
-from eccs.delivery.dead_letters import DeadLetters, attempt_history
-from eccs.delivery.errors import InvalidMessage, PermanentDeliveryError, TemporaryDeliveryError
-from eccs.delivery.policy import DeliveryPolicy
+from eccs.delivery.dead_letters import DeadLetters, attempt_history, email_id_in
+from eccs.delivery.errors import (
+    InvalidMessage,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    is_infrastructure_failure,
+)
+from eccs.delivery.policy import Close, Decision, DeliveryPolicy, RetryAt
 from eccs.delivery.repository import ClaimedEmail, DeliveryRepository, RecipientUpdate
 from eccs.delivery.smtp import RecipientAnswer, SmtpSender
 from eccs.platform import metrics
@@ -77,7 +84,7 @@ def decode(record: Incoming) -> tuple[EmailRequestedV1, int]:
 class Outcome:
     """What an attempt led to: the email's new status and the reason if it failed."""
 
-    status: str  # sent | failed | retrying | skipped | invalid
+    status: str  # sent | failed | retrying | skipped | superseded | invalid
     reason: str | None = None
 
 
@@ -124,60 +131,72 @@ class DeliveryHandler:
             )
             return Outcome("skipped")
         now = datetime.now(UTC)
-        if email.expires_at is not None and email.expires_at <= now:
-            return await self._record(record, email, [], expired=True)
+        closing = self.policy.before_attempt(email.attempts_used, email.expires_at, now)
+        if closing is not None:
+            return await self._record(record, email, [], closing)
         await self._audit([self._event(email, "started", now)])
         started = time.perf_counter()
-        answers = await self._send(email)
+        try:
+            answers = await self._send(email)
+        except Exception as exc:  # this email's own problem (a bug, bad stored data): never ours
+            return await self._record(record, email, [], self._unsendable(exc))
         seconds = time.perf_counter() - started
         metrics.SMTP_SEND_SECONDS.observe(seconds)
-        return await self._record(record, email, answers, expired=False, latency_ms=seconds * 1e3)
+        decision = self.policy.after_attempt(
+            answers, email.attempts_used, email.expires_at, datetime.now(UTC)
+        )
+        return await self._record(record, email, answers, decision, latency_ms=seconds * 1e3)
 
     async def _send(self, email: ClaimedEmail) -> list[RecipientAnswer]:
         pending = [r.address for r in email.pending()]
         message = compose(_outgoing(email), self.smtp_from)
         try:
-            answers = await self.sender.send(message, pending)
+            return await self.sender.send(message, pending)
         except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
             # The whole transaction failed: every recipient gets the server's (or the
             # connection's) answer, and the error's kind decides retry or refusal.
-            code = exc.code
-            if isinstance(exc, PermanentDeliveryError) and (code is None or code < 500):
-                code = 550
-            answers = [RecipientAnswer(address, code, exc.reply) for address in pending]
-        return answers
+            permanent = isinstance(exc, PermanentDeliveryError)
+            return [RecipientAnswer(r, exc.code, exc.reply, permanent) for r in pending]
+
+    def _unsendable(self, exc: Exception) -> Close:
+        """Close an email whose message could not be built or sent, saying why in its timeline.
+
+        The log line names the error's type and where it was raised, never its message: that
+        may quote the email's content.
+        """
+        metrics.HANDLER_FAILURES.labels("email").inc()
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error(
+            "email_unsendable",
+            error=type(exc).__name__,
+            where=f"{frame.filename}:{frame.lineno} in {frame.name}",
+        )
+        return Close("invalid", f"the message could not be sent: {type(exc).__name__}: {exc}")
 
     async def _record(
         self,
         record: Incoming,
         email: ClaimedEmail,
         answers: Sequence[RecipientAnswer],
-        *,
-        expired: bool,
+        decision: Decision,
         latency_ms: float | None = None,
     ) -> Outcome:
-        now = datetime.now(UTC)
-        retry_at = now + self.policy.backoff(email.attempts_used)
-        unanswered = expired or any(answer.deferred for answer in answers)
         async with self.sessions() as session:
             repository = DeliveryRepository(session)
+            owned = await repository.still_owned(email.id, email.attempt)
             await repository.record_answers(_updates(email, answers))
-            if expired:
-                outcome = await self._close(repository, record, email, answers, "expired")
-            elif not unanswered:
-                outcome = await self._close(repository, record, email, answers, "refused")
-            elif self.policy.may_retry(email.attempts_used, retry_at, email.expires_at):
-                outcome = await self._schedule_retry(repository, email, answers, retry_at)
+            if not owned:
+                outcome = Outcome("superseded")
+            elif isinstance(decision, RetryAt):
+                outcome = await self._schedule_retry(repository, email, answers, decision.at)
             else:
-                gave_up: DeadLetterReason = (
-                    "expired" if _past(retry_at, email.expires_at) else "exhausted"
-                )
-                outcome = await self._close(repository, record, email, answers, gave_up)
+                outcome = await self._close(repository, record, email, answers, decision)
             await session.commit()
+        now = datetime.now(UTC)
         await self._audit(
             [
                 *(self._answer_event(email, answer, now, latency_ms) for answer in answers),
-                self._closing_event(email, outcome, retry_at),
+                self._closing_event(email, outcome, decision),
             ]
         )
         self._count(email, outcome, answers, now)
@@ -212,35 +231,55 @@ class DeliveryHandler:
         record: Incoming,
         email: ClaimedEmail,
         answers: Sequence[RecipientAnswer],
-        reason: DeadLetterReason,
+        decision: Close,
     ) -> Outcome:
         """`sent` if anyone accepted it (now or before), else `failed` with a DLQ record."""
-        error = _last_error(answers) or ("expired before delivery" if reason == "expired" else None)
-        status = await repository.finish(email.id, error, reason)
+        error = decision.detail or _last_error(answers)
+        status = await repository.finish(email.id, error, decision.reason)
         if status == "sent":
             return Outcome("sent")
         history = attempt_history(await self.audit.timeline(email.id), email.attempt, answers)
-        dead_letter = EmailDeadLetteredV1(
-            email_id=email.id,
-            reason=reason,
-            detail=error or reason,
-            original_value=(record.value or b"").decode("utf-8", "backslashreplace"),
-            original_headers=record.headers,
-            origin=record.origin,
-            smtp_replies=[_smtp_answer(answer) for answer in answers],
-            attempts=history,
-            dead_lettered_at=datetime.now(UTC),
-        )
-        # Through the outbox, in this transaction: the record exists if and only if the email
-        # is committed as failed, whatever happens to this process next.
-        await repository.add_outbox(
-            email.id,
-            EMAIL_DLQ,
-            dead_letter.model_dump(mode="json"),
-            {ATTEMPT_HEADER: str(email.attempt)},
-            datetime.now(UTC),
-        )
-        return Outcome("failed", reason)
+        letter = dead_letter(record, email.id, decision, answers, history)
+        await self._dead_letter_later(repository, letter, email.attempt)
+        return Outcome("failed", decision.reason)
+
+    async def _dead_letter_later(
+        self, repository: DeliveryRepository, letter: EmailDeadLetteredV1, attempt: int
+    ) -> None:
+        """Through the outbox, in the caller's transaction: the record exists if and only if the
+        email is committed as failed, whatever happens to this process next."""
+        assert letter.email_id is not None
+        payload = letter.model_dump(mode="json")
+        headers = {ATTEMPT_HEADER: str(attempt)}
+        await repository.add_outbox(letter.email_id, EMAIL_DLQ, payload, headers, datetime.now(UTC))
+
+    async def give_up(self, record: Incoming, exc: BaseException) -> None:
+        """A message whose handling failed with an error that is not the infrastructure's: close
+        its email as `failed` (reason `invalid`) with a DLQ record, so it never comes back and
+        never holds up the others. An unreadable message goes to the DLQ topic as it is."""
+        metrics.HANDLER_FAILURES.labels("message").inc()
+        detail = f"the worker could not handle this message: {type(exc).__name__}"
+        log.error("message_given_up", offset=record.offset, error=type(exc).__name__)
+        email_id = email_id_in(record.value)
+        try:
+            if email_id is not None:
+                await self._fail_email(record, email_id, detail)
+                return
+        except Exception as unrecorded:
+            if is_infrastructure_failure(unrecorded):
+                raise
+            # Not even closing it worked: the record on the DLQ topic is what is left.
+        await self.dead_letters.publish_invalid(record, detail)
+
+    async def _fail_email(self, record: Incoming, email_id: uuid.UUID, detail: str) -> None:
+        closing = Close("invalid", detail)
+        async with self.sessions() as session:
+            repository = DeliveryRepository(session)
+            closed = await repository.fail_unfinished(email_id, closing.reason, detail)
+            if closed:
+                letter = dead_letter(record, email_id, closing, [], [])
+                await self._dead_letter_later(repository, letter, 0)
+            await session.commit()
 
     # --- the audit trail and metrics ------------------------------------------------------------
 
@@ -275,15 +314,15 @@ class DeliveryHandler:
         return self._event(email, outcome, at, answer=answer, latency_ms=latency_ms)
 
     def _closing_event(
-        self, email: ClaimedEmail, outcome: Outcome, retry_at: datetime
+        self, email: ClaimedEmail, outcome: Outcome, decision: Decision
     ) -> AuditEvent:
         now = datetime.now(UTC)
-        if outcome.status == "retrying":
-            return self._event(
-                email, "retry_scheduled", now, detail=f"next attempt at {retry_at.isoformat()}"
-            )
-        if outcome.status == "failed":
-            return self._event(email, "dead_lettered", now, detail=outcome.reason)
+        if isinstance(decision, RetryAt) and outcome.status == "retrying":
+            detail = f"next attempt at {decision.at.isoformat()}"
+            return self._event(email, "retry_scheduled", now, detail=detail)
+        if isinstance(decision, Close) and outcome.status == "failed":
+            detail = f"{decision.reason}: {decision.detail}" if decision.detail else decision.reason
+            return self._event(email, "dead_lettered", now, detail=detail)
         return self._event(email, outcome.status, now)
 
     async def _audit(self, events: list[AuditEvent]) -> None:
@@ -349,9 +388,25 @@ def _last_error(answers: Sequence[RecipientAnswer]) -> str | None:
     return f"{last.code} {last.reply}" if last.code else last.reply
 
 
+def dead_letter(
+    record: Incoming,
+    email_id: uuid.UUID,
+    decision: Close,
+    answers: Sequence[RecipientAnswer],
+    history: list[AttemptRecord],
+) -> EmailDeadLetteredV1:
+    return EmailDeadLetteredV1(
+        email_id=email_id,
+        reason=decision.reason,
+        detail=decision.detail or _last_error(answers) or decision.reason,
+        original_value=(record.value or b"").decode("utf-8", "backslashreplace"),
+        original_headers=record.headers,
+        origin=record.origin,
+        smtp_replies=[_smtp_answer(answer) for answer in answers],
+        attempts=history,
+        dead_lettered_at=datetime.now(UTC),
+    )
+
+
 def _smtp_answer(answer: RecipientAnswer) -> SmtpAnswer:
     return SmtpAnswer(recipient=answer.recipient, code=answer.code, reply=answer.reply)
-
-
-def _past(moment: datetime, expires_at: datetime | None) -> bool:
-    return expires_at is not None and moment >= expires_at

@@ -1,7 +1,27 @@
-"""The delivery policy: how many attempts, how long between them, and how many at once.
+"""The delivery policy: how many attempts, how long between them, and what an attempt leads to.
 
-One frozen value built from settings in the composition root, so the rules are easy to read and
-to test without a broker or an SMTP server.
+One frozen value built from settings in the composition root. Its two decisions are pure
+functions of the facts (the recipients' answers, the attempts used, the email's expiry, the time),
+so the whole retry policy can be read here and tested without a broker or an SMTP server:
+
+| before an attempt                                   | decision                 |
+|-----------------------------------------------------|--------------------------|
+| the email has expired                               | close: expired           |
+| its budget is used up (a re-published attempt)      | close: exhausted         |
+| otherwise                                           | send                     |
+
+| after an attempt                                    | decision                 |
+|-----------------------------------------------------|--------------------------|
+| every recipient has a final answer (2xx or 5xx)     | close: refused           |
+| some deferred (4xx, no answer), budget left, the    | retry at now + backoff   |
+|   retry due before the expiry                       |                          |
+| some deferred, last attempt of the budget           | close: exhausted         |
+| some deferred, the retry would be due after expiry  | close: expired           |
+| the message could not be built or sent (a bug, bad  | close: invalid           |
+|   stored data)                                      |                          |
+
+An email that any recipient accepted (now or in an earlier attempt) closes as `sent`, with the
+refusals and give-ups listed; the reason is the failure reason only of an email nobody accepted.
 """
 
 from __future__ import annotations
@@ -9,11 +29,14 @@ from __future__ import annotations
 import os
 import random
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import Field
 
+from eccs.contracts.messages import DeadLetterReason
+from eccs.delivery.smtp import RecipientAnswer
 from eccs.platform.settings import Fragment
 
 
@@ -21,10 +44,27 @@ class DeliverySettings(Fragment):
     email_max_attempts: int = Field(default=4, ge=1, le=100)
     email_retry_base_seconds: float = Field(default=2.0, gt=0)
     email_retry_max_seconds: float = Field(default=3600.0, gt=0)
-    email_visibility_timeout_seconds: float = Field(default=60.0, gt=0)
     # Messages handled at once by one worker (each holds at most one SMTP connection).
     delivery_concurrency: int = Field(default=64, ge=1, le=1024)
     worker_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryAt:
+    """Try the recipients still unanswered again at this time."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Close:
+    """No more attempts: `sent` if anyone accepted, else `failed` for this reason."""
+
+    reason: DeadLetterReason
+    detail: str | None = None
+
+
+Decision = RetryAt | Close
 
 
 @dataclass(frozen=True)
@@ -43,6 +83,37 @@ class DeliveryPolicy:
             concurrency=settings.delivery_concurrency,
         )
 
+    def before_attempt(
+        self, attempts_used: int, expires_at: datetime | None, now: datetime
+    ) -> Close | None:
+        """Whether attempt number `attempts_used` of the budget may be made at all.
+
+        An attempt beyond the budget arrives when an email stuck in flight is published again
+        after the visibility timeout: that re-publishing spends the budget like any attempt.
+        """
+        if expires_at is not None and expires_at <= now:
+            return Close("expired", "expired before delivery")
+        if attempts_used > self.max_attempts:
+            return Close("exhausted", f"all {self.max_attempts} attempts were used")
+        return None
+
+    def after_attempt(
+        self,
+        answers: Sequence[RecipientAnswer],
+        attempts_used: int,
+        expires_at: datetime | None,
+        now: datetime,
+        rng: random.Random | None = None,
+    ) -> Decision:
+        if not any(answer.deferred for answer in answers):
+            return Close("refused")
+        retry_at = now + self.backoff(attempts_used, rng)
+        if attempts_used >= self.max_attempts:
+            return Close("exhausted")
+        if expires_at is not None and retry_at >= expires_at:
+            return Close("expired")
+        return RetryAt(retry_at)
+
     def backoff(self, attempts_used: int, rng: random.Random | None = None) -> timedelta:
         """Wait before the next attempt: exponential, capped, with full jitter.
 
@@ -52,14 +123,6 @@ class DeliveryPolicy:
         exponent = min(attempts_used - 1, 62)  # 2**62 is far past any cap; avoids huge floats
         ceiling = min(self.retry_max_seconds, self.retry_base_seconds * 2**exponent)
         return timedelta(seconds=(rng or random).uniform(0, ceiling))
-
-    def may_retry(
-        self, attempts_used: int, retry_at: datetime, expires_at: datetime | None
-    ) -> bool:
-        """Whether another attempt is allowed: budget left, and not past the email's expiry."""
-        if attempts_used >= self.max_attempts:
-            return False
-        return expires_at is None or retry_at < expires_at
 
 
 def default_worker_name() -> str:

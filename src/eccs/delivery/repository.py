@@ -94,6 +94,17 @@ _ABANDON_PENDING = text(
 _ANY_ACCEPTED = text(
     "SELECT exists(SELECT 1 FROM email_recipients WHERE email_id = :id AND status = 'accepted')"
 )
+_LOCK_ATTEMPT = text(
+    "SELECT 1 FROM emails WHERE id = :id AND status = 'sending' AND attempts = :attempt FOR UPDATE"
+)
+_FAIL_UNFINISHED = text(
+    """
+    UPDATE emails SET status = 'failed', failure_reason = :reason, last_error = :detail,
+        failed_at = now(), updated_at = now()
+    WHERE id = :id AND status NOT IN ('sent', 'failed', 'cancelled')
+    RETURNING id
+    """
+)
 _INSERT_OUTBOX = text(
     """
     INSERT INTO outbox (email_id, topic, key, payload, headers, available_at)
@@ -134,6 +145,29 @@ class DeliveryRepository:
             recipients=[RecipientRow(r.id, r.kind, r.address, r.status) for r in recipients],
             attachments=[Attachment(a.filename, a.content_type, a.content) for a in attachments],
         )
+
+    async def still_owned(self, email_id: uuid.UUID, attempt: int) -> bool:
+        """Whether attempt `attempt` is still this worker's to record, the email locked if so.
+
+        It is not when an operator abandoned the email meanwhile, or when the visibility sweep
+        gave it to another attempt after this one overran: only the recipients' answers are
+        recorded then (they are what the relay said), never a status or a retry.
+        """
+        row = await self.session.execute(_LOCK_ATTEMPT, {"id": email_id, "attempt": attempt})
+        return row.first() is not None
+
+    async def fail_unfinished(self, email_id: uuid.UUID, reason: str, detail: str) -> bool:
+        """Close an email that could not be handled as `failed` (unless it is final already).
+
+        For an error outside any attempt's normal course; returns whether the email was closed.
+        """
+        row = await self.session.execute(
+            _FAIL_UNFINISHED, {"id": email_id, "reason": reason, "detail": detail}
+        )
+        if row.first() is None:
+            return False
+        await self.session.execute(_ABANDON_PENDING, {"id": email_id})
+        return True
 
     async def record_answers(self, updates: Sequence[RecipientUpdate]) -> None:
         if updates:

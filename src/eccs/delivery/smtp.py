@@ -18,7 +18,7 @@ import email.policy
 import socket
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -31,6 +31,7 @@ from eccs.delivery.errors import (
 )
 from eccs.delivery.settings import SmtpSettings
 from eccs.platform import metrics
+from eccs.platform.addresses import ascii_address
 
 log = structlog.get_logger(__name__)
 
@@ -42,11 +43,17 @@ _ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
 
 @dataclass(frozen=True)
 class RecipientAnswer:
-    """The relay's final word on one recipient in one attempt (no code: nothing was heard)."""
+    """The relay's final word on one recipient in one attempt (no code: nothing was heard).
+
+    `permanent` marks a final failure that is ours, not the relay's: the message cannot be sent
+    through this relay at all (say, it needs SMTPUTF8 and the relay lacks it). No SMTP code is
+    invented for it; `reply` says what happened.
+    """
 
     recipient: str
     code: int | None
     reply: str
+    permanent: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -54,7 +61,7 @@ class RecipientAnswer:
 
     @property
     def refused(self) -> bool:
-        return self.code is not None and 500 <= self.code < 600
+        return self.permanent or (self.code is not None and 500 <= self.code < 600)
 
     @property
     def deferred(self) -> bool:
@@ -93,15 +100,20 @@ class SmtpSender:
         """Send `message` to exactly `recipients` (the envelope); one answer per recipient."""
         if self._closed:
             raise RuntimeError("SmtpSender.send called after close()")
-        unique = list(dict.fromkeys(recipients))
-        if not unique:
+        stored_as = _on_the_wire(recipients)
+        if not stored_as:
             return []
+        sender = ascii_address(self._settings.smtp_from)
         # Serialising a message with large attachments takes long enough to hold up every
         # other send on the event loop.
-        envelope = await asyncio.to_thread(_envelope, message, self._settings.smtp_from, unique)
+        envelope = await asyncio.to_thread(_envelope, message, sender, list(stored_as))
         async with self._slots:
             answers = await self._deliver(envelope)
-        return [answers[recipient] for recipient in recipients]
+        by_recipient = {
+            stored_as[wire]: replace(answer, recipient=stored_as[wire])
+            for wire, answer in answers.items()
+        }
+        return [by_recipient[recipient] for recipient in recipients]
 
     async def close(self) -> None:
         """Say QUIT on every idle connection; connections in use close when their send ends."""
@@ -180,6 +192,7 @@ class SmtpSender:
         )
         try:
             await client.connect()
+            await _greet(client)
         except (aiosmtplib.SMTPException, OSError) as exc:
             metrics.SMTP_CONNECTIONS.labels("failed").inc()
             log.warning("smtp_connect_failed", host=settings.smtp_host, error=str(exc))
@@ -193,6 +206,16 @@ class SmtpSender:
         if self._helo_name is None:
             self._helo_name = await asyncio.to_thread(socket.getfqdn)
         return self._helo_name
+
+
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    """EHLO now, unless connecting did it (STARTTLS does; a plain connection does not): which
+    extensions the relay has (SMTPUTF8, SIZE) is asked before the first command that would."""
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()
 
 
 def _envelope(message: EmailMessage, sender: str, recipients: list[str]) -> _Envelope:
@@ -211,6 +234,11 @@ def _envelope(message: EmailMessage, sender: str, recipients: list[str]) -> _Env
         policy = policy.clone(utf8=smtputf8)
     content = message.as_bytes(policy=policy)
     return _Envelope(sender, recipients, content, smtputf8)
+
+
+def _on_the_wire(recipients: Sequence[str]) -> dict[str, str]:
+    """Each recipient as the relay gets it (IDNA domain), mapped back to the address as stored."""
+    return {ascii_address(recipient): recipient for recipient in recipients}
 
 
 def _without_bcc(message: EmailMessage) -> EmailMessage:
@@ -259,7 +287,8 @@ def _mail_options(client: aiosmtplib.SMTP, envelope: _Envelope) -> list[str]:
         if not client.supports_extension("smtputf8"):
             raise PermanentDeliveryError(
                 None,
-                "an address has non-ASCII characters and the SMTP relay does not support SMTPUTF8",
+                "not sent: an address needs SMTPUTF8 (non-ASCII before the @),"
+                " which the SMTP relay does not offer",
             )
         options.append("SMTPUTF8")
         if client.supports_extension("8bitmime"):

@@ -72,6 +72,17 @@ AUDIT_WRITE_FAILURES = Counter(
     "eccs_audit_write_failures_total",
     "Audit events that could not be written (delivery went on; the trail has a gap).",
 )
+HANDLER_FAILURES = Counter(
+    "eccs_delivery_handler_failures_total",
+    "Messages whose handling failed, by kind: email (its message could not be built or sent;"
+    " closed as failed/invalid), message (an unexpected error; closed as failed/invalid),"
+    " infrastructure (database or broker; the consumer restarts and the message comes back).",
+    ["kind"],
+)
+CONSUMER_RESTARTS = Counter(
+    "eccs_consumer_restarts_total",
+    "Times the worker's Kafka consumer was rebuilt after an infrastructure failure.",
+)
 MESSAGES_IN_FLIGHT = Gauge(
     "eccs_consumer_messages_in_flight",
     "Messages the worker is handling right now.",

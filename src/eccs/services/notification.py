@@ -34,10 +34,6 @@ from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 log = structlog.get_logger("eccs.notification")
 
 
-class BrokerNotConnected(Exception):
-    pass
-
-
 def build(environ: Mapping[str, str] | None = None) -> FastAPI:
     configure_tracing("notification", load(TelemetrySettings, environ))
     database = load(DatabaseSettings, environ)
@@ -62,11 +58,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         smtp_from=smtp.smtp_from,
         worker=delivery.worker_name or default_worker_name(),
     )
-    consumer = DeliveryConsumer(kafka, handler.handle, policy.concurrency)
-
-    async def broker_ready() -> None:
-        if not consumer.running:
-            raise BrokerNotConnected("not consuming yet: the broker is unreachable or starting")
+    consumer = DeliveryConsumer(kafka, handler, policy.concurrency)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +86,7 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
         lifespan=lifespan,
         ready_checks={
             "postgresql": lambda: db.ping(engine),
-            "kafka": broker_ready,
+            "kafka": consumer.check,
             "audit": ready_check(audit),
         },
         max_request_bytes=http.max_request_bytes,
