@@ -129,6 +129,9 @@ def serve(
             log_config=None,
             access_log=False,
             proxy_headers=False,
+            # Requests still running this long after SIGTERM are cut short: every service
+            # exits within 15 s of it (its lifespan's own steps are bounded too).
+            timeout_graceful_shutdown=5,
         )
     except ConfigError as exc:
         raise fail(str(exc)) from exc

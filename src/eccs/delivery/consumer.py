@@ -27,6 +27,7 @@ from eccs.contracts.topics import EMAIL_DLQ, EMAIL_REQUESTED
 from eccs.delivery.errors import is_infrastructure_failure
 from eccs.delivery.handler import Incoming, Outcome
 from eccs.platform import metrics
+from eccs.platform.background import bounded
 from eccs.platform.errors import Degraded
 from eccs.platform.kafka import KafkaSettings, ensure_topics, start_when_reachable
 
@@ -35,7 +36,11 @@ log = structlog.get_logger("eccs.delivery")
 GROUP = "eccs-notification"
 COMMIT_EVERY_SECONDS = 1.0
 RESTART_PAUSE_SECONDS = 2.0
-STOP_STEP_SECONDS = 5.0
+# A stop is bounded whatever the broker and the database do (the service must exit within 15 s
+# of SIGTERM): messages in flight get this long to finish, then each remaining step its own
+# bound. A message cut short is read again and, past the visibility timeout, re-published.
+DRAIN_SECONDS = 8.0
+STOP_STEP_SECONDS = 2.0
 # This many restarts within the window make the worker report itself degraded.
 DEGRADED_AFTER_RESTARTS = 3
 RESTART_WINDOW_SECONDS = 300.0
@@ -121,7 +126,8 @@ class DeliveryConsumer:
             try:
                 await self._consume(consumer, stopping)
             except Exception as exc:  # resume from the last commit, as a restart would
-                self._crashed(exc)
+                if not stopping.is_set():
+                    self._crashed(exc)
             finally:
                 await self._stop(consumer)
             with contextlib.suppress(TimeoutError):
@@ -149,7 +155,7 @@ class DeliveryConsumer:
         )
 
     async def _consume(self, consumer: AIOKafkaConsumer, stopping: asyncio.Event) -> None:
-        await ensure_topics(self.settings, [EMAIL_REQUESTED, EMAIL_DLQ])
+        await ensure_topics(self.settings, [EMAIL_REQUESTED, EMAIL_DLQ], stopping)
         consumer.subscribe([EMAIL_REQUESTED], listener=_Rebalance(self, consumer))
         self.running = True
         last_commit = asyncio.get_running_loop().time()
@@ -158,7 +164,7 @@ class DeliveryConsumer:
             batches = await consumer.getmany(timeout_ms=500, max_records=free)
             for tp, records in batches.items():
                 for record in records:
-                    await self._start(tp, record)
+                    await self._start(tp, record, stopping)
             if self._failure is not None:
                 raise self._failure
             now = asyncio.get_running_loop().time()
@@ -167,8 +173,12 @@ class DeliveryConsumer:
                 await _report_lag(consumer)
                 last_commit = now
 
-    async def _start(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
-        await self._slots.acquire()  # waits while `concurrency` messages are in flight
+    async def _start(
+        self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes], stopping: asyncio.Event
+    ) -> None:
+        # Waits while `concurrency` messages are in flight, but not past a stop: handlers held
+        # up by a database that does not answer must not hold up the shutdown too.
+        await bounded(self._slots.acquire(), None, stopping)
         self._tracker.started(tp, record.offset)
         task = asyncio.create_task(self._handle(tp, record))
         self._tasks.add(task)
@@ -207,10 +217,17 @@ class DeliveryConsumer:
             self._failure = failure
             return False
 
-    async def drain(self) -> None:
-        """Let the messages in flight finish (each is bounded by the SMTP timeout)."""
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def drain(self, seconds: float | None = None) -> None:
+        """Let the messages in flight finish (each is bounded by the SMTP timeout); with
+        `seconds`, cancel those still running after that long."""
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=seconds)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("messages_cut_short", count=len(late))
+            await asyncio.wait(late, timeout=STOP_STEP_SECONDS)
 
     def forget(self, partitions: set[TopicPartition]) -> None:
         self._tracker.forget(partitions)
@@ -228,11 +245,11 @@ class DeliveryConsumer:
         is read again by the next start and skipped by the handler, so giving up is safe.
         """
         self.running = False
-        await self.drain()
+        await self.drain(DRAIN_SECONDS)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.commit(consumer), timeout=STOP_STEP_SECONDS)
+            await bounded(self.commit(consumer), STOP_STEP_SECONDS)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(consumer.stop(), timeout=STOP_STEP_SECONDS)
+            await bounded(consumer.stop(), STOP_STEP_SECONDS)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -245,7 +262,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await self.owner.drain()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.owner.commit(self.consumer), timeout=STOP_STEP_SECONDS)
+            await bounded(self.owner.commit(self.consumer), STOP_STEP_SECONDS)
         self.owner.forget(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:

@@ -17,9 +17,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import Field
 
+from eccs.platform.background import Abandoned, bounded
 from eccs.platform.settings import Fragment
 
 log = structlog.get_logger(__name__)
+# Creating topics is a few round trips; a broker that takes longer is not answering.
+TOPICS_SECONDS = 30.0
 
 
 class KafkaSettings(Fragment):
@@ -60,12 +63,18 @@ def producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
 
 
 async def start_when_reachable(client: Startable, what: str, stopping: asyncio.Event) -> bool:
-    """Start a Kafka client, retrying with backoff until it connects or `stopping` is set."""
+    """Start a Kafka client, retrying with backoff until it connects or `stopping` is set.
+
+    A start in progress is given up the moment `stopping` is set: against a broker that
+    accepts connections but does not answer, it would otherwise hold up the shutdown.
+    """
     delay = 0.5
     while not stopping.is_set():
         try:
-            await client.start()
+            await bounded(client.start(), None, stopping)
             return True
+        except Abandoned:
+            return False
         except KafkaError as exc:
             log.warning("kafka_unreachable", client=what, error=str(exc), retry_in=delay)
             with contextlib.suppress(TimeoutError):
@@ -74,8 +83,15 @@ async def start_when_reachable(client: Startable, what: str, stopping: asyncio.E
     return False
 
 
-async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:
-    """Create the topics that are missing (a no-op for those that exist)."""
+async def ensure_topics(
+    settings: KafkaSettings, topics: Iterable[str], stopping: asyncio.Event | None = None
+) -> None:
+    """Create the topics that are missing (a no-op for those that exist); raises Abandoned when
+    the broker does not answer in time or `stopping` is set first."""
+    await bounded(_create_missing(settings, list(topics)), TOPICS_SECONDS, stopping)
+
+
+async def _create_missing(settings: KafkaSettings, topics: list[str]) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:

@@ -25,13 +25,16 @@ from eccs.delivery.policy import DeliveryPolicy, DeliverySettings, default_worke
 from eccs.delivery.settings import SmtpSettings
 from eccs.delivery.smtp import SmtpSender
 from eccs.platform import db
-from eccs.platform.background import periodically
+from eccs.platform.background import bounded, periodically
 from eccs.platform.http import create_app
 from eccs.platform.kafka import KafkaSettings, producer, start_when_reachable
 from eccs.platform.settings import DatabaseSettings, HttpSettings, load
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
 log = structlog.get_logger("eccs.notification")
+# The consumer's own stop is bounded (DRAIN_SECONDS and its steps); this is the backstop.
+CONSUMER_STOP_SECONDS = 13.0
+SHUTDOWN_STEP_SECONDS = 2.0
 
 
 def build(environ: Mapping[str, str] | None = None) -> FastAPI:
@@ -74,10 +77,16 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
                     yield
         finally:
             stopping.set()
-            await work
-            await sender.close()
-            await audit.close()
-            await engine.dispose()
+            # Each step is bounded, so the service exits within SHUTDOWN_SECONDS of SIGTERM
+            # whatever state the broker, the database or the SMTP relay is in.
+            for step, seconds in (
+                (work, CONSUMER_STOP_SECONDS),
+                (sender.close(), SHUTDOWN_STEP_SECONDS),
+                (audit.close(), SHUTDOWN_STEP_SECONDS),
+                (engine.dispose(), SHUTDOWN_STEP_SECONDS),
+            ):
+                with contextlib.suppress(Exception):
+                    await bounded(step, seconds)
 
     return create_app(
         service="notification",

@@ -34,7 +34,7 @@ from eccs.contracts.messages import outbox_request
 from eccs.contracts.topics import EMAIL_REQUESTED
 from eccs.mail.outbox.repository import DueRow, OutboxRepository
 from eccs.platform import kafka
-from eccs.platform.background import periodically
+from eccs.platform.background import Abandoned, bounded, drop_outcome, periodically
 from eccs.platform.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
@@ -217,8 +217,8 @@ class OutboxRelay:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._producer is not None:
-            with contextlib.suppress(KafkaError, TimeoutError):
-                await asyncio.wait_for(self._producer.stop(), timeout=SHUTDOWN_GRACE_SECONDS)
+            with contextlib.suppress(KafkaError, Abandoned):
+                await bounded(self._producer.stop(), SHUTDOWN_GRACE_SECONDS)
         self.problem = "stopped"
 
     async def check(self) -> None:
@@ -251,8 +251,8 @@ class OutboxRelay:
 
     async def _ensure_topic(self) -> None:
         try:
-            await kafka.ensure_topics(self.kafka_settings, [EMAIL_REQUESTED])
-        except KafkaError as exc:  # the topic may exist already, or the broker creates it
+            await kafka.ensure_topics(self.kafka_settings, [EMAIL_REQUESTED], self._stopping)
+        except (KafkaError, Abandoned) as exc:  # it may exist already, or the broker creates it
             log.warning("outbox_topic_not_created", topic=EMAIL_REQUESTED, error=describe(exc))
 
     async def _round(self) -> float:
@@ -290,7 +290,7 @@ class OutboxRelay:
             outcomes = await asyncio.gather(*acks, return_exceptions=True)
         except BaseException:
             for ack in acks:  # the batch is abandoned: its rows stay unpublished
-                ack.add_done_callback(ignore_outcome)
+                ack.add_done_callback(drop_outcome)
             raise
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
@@ -354,12 +354,6 @@ def record_of(row: DueRow) -> dict[str, Any]:
         "value": orjson.dumps(row.payload),
         "headers": [(name, value.encode()) for name, value in row.headers.items()],
     }
-
-
-def ignore_outcome(ack: asyncio.Future[Any]) -> None:
-    # Reading the outcome keeps asyncio from reporting "exception was never retrieved".
-    if not ack.cancelled():
-        ack.exception()
 
 
 def record_published(rows: list[DueRow], acknowledged_at: datetime) -> None:
