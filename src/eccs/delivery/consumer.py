@@ -39,7 +39,7 @@ RESTART_PAUSE_SECONDS = 2.0
 # A stop is bounded whatever the broker and the database do (the service must exit within 15 s
 # of SIGTERM): messages in flight get this long to finish, then each remaining step its own
 # bound. A message cut short is read again and, past the visibility timeout, re-published.
-DRAIN_SECONDS = 8.0
+DRAIN_SECONDS = 5.0
 STOP_STEP_SECONDS = 2.0
 # This many restarts within the window make the worker report itself degraded.
 DEGRADED_AFTER_RESTARTS = 3

@@ -33,8 +33,8 @@ from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
 log = structlog.get_logger("eccs.notification")
 # The consumer's own stop is bounded (DRAIN_SECONDS and its steps); this is the backstop.
-CONSUMER_STOP_SECONDS = 13.0
-SHUTDOWN_STEP_SECONDS = 2.0
+CONSUMER_STOP_SECONDS = 11.0
+SHUTDOWN_STEP_SECONDS = 1.0
 
 
 def build(environ: Mapping[str, str] | None = None) -> FastAPI:
