@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Build one of the Go tools pinned in this directory's go.mod (kubeconform, actionlint) into
+# Build one of the Go tools pinned in this directory's go.mod (kubeconform, actionlint) or in
+# scan/go.mod (Trivy, kept apart: its many dependencies would move the others') into
 # ~/.cache/eccs/<tool>-<version>/<tool>, once: later runs find it there. Needs Go and the Go
 # module proxy the first time only. Prints the binary's path as its last line.
 #   scripts/checks/build-tool.sh kubeconform
 set -euo pipefail
 
-tool=${1:?usage: build-tool.sh kubeconform|actionlint}
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-package="$(awk -v tool="$tool" '$1 ~ "/cmd/" tool "$" { print $1 }' "$here/go.mod")"
-[[ -n "$package" ]] || { echo "$tool is not a tool of $here/go.mod" >&2; exit 1; }
+tool=${1:?usage: build-tool.sh kubeconform|actionlint|trivy}
+checks="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="$(dirname "$(grep -lE "(^tool |^[[:space:]]+)[^ ]+/cmd/${tool}\$" "$checks"/go.mod "$checks"/*/go.mod | head -n 1)")"
+[[ "$here" != . ]] || { echo "$tool is not a tool of a go.mod in $checks" >&2; exit 1; }
+package="$(awk -v tool="$tool" '$NF ~ "/cmd/" tool "$" { print $NF; exit }' "$here/go.mod")"
 version="$(awk -v module="${package%/cmd/*}" '$1 == module { print $2; exit }' "$here/go.mod")"
 [[ -n "$version" ]] || { echo "cannot read the version of $tool in $here/go.mod" >&2; exit 1; }
+# Trivy uses encoding/json/v2, still behind an experiment flag in Go 1.26.
+[[ "$tool" != trivy ]] || export GOEXPERIMENT=jsonv2
 dir="${ECCS_CACHE_DIR:-$HOME/.cache/eccs}/${tool}-${version}"
 bin="$dir/$tool"
 
