@@ -169,6 +169,21 @@ def _lag_autoscaling_problems(
         )
     if (EMAIL_REQUESTED, GROUP) not in sources:
         yield f"{_name(scaler)}: must scale on the lag of {GROUP} on {EMAIL_REQUESTED}"
+    yield from _keda_broker_problems(scaler)
+
+
+def _keda_broker_problems(scaler: Document) -> Iterator[str]:
+    """KEDA resolves the broker from its own namespace: the name must say which namespace."""
+    if scaler["kind"] != "ScaledObject":
+        return
+    namespace = scaler["metadata"].get("namespace", "default")
+    for trigger in scaler["spec"]["triggers"]:
+        for server in trigger["metadata"].get("bootstrapServers", "").split(","):
+            if server.rsplit(":", 1)[0].count(".") < 2:
+                yield (
+                    f"{_name(scaler)}: bootstrapServers {server!r} is not fully qualified; KEDA"
+                    f" looks names up in its own namespace (kafka.{namespace}.svc.cluster.local)"
+                )
 
 
 def _lag_scaling(scaler: Document) -> tuple[int, list[tuple[str | None, str | None]]]:

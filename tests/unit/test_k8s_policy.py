@@ -90,6 +90,11 @@ def wrong_lag_topic(docs: Docs) -> None:
     find(docs, "ScaledObject", "notification")["spec"]["triggers"][0]["metadata"]["topic"] = "x"
 
 
+def short_broker_name(docs: Docs) -> None:
+    trigger = find(docs, "ScaledObject", "notification")["spec"]["triggers"][0]
+    trigger["metadata"]["bootstrapServers"] = "kafka:9092"
+
+
 def cpu_target_changed(docs: Docs) -> None:
     metrics = find(docs, "HorizontalPodAutoscaler", "email")["spec"]["metrics"]
     metrics[0]["resource"]["target"]["averageUtilization"] = 90
@@ -130,6 +135,7 @@ def migration_unlabelled(docs: Docs) -> None:
         (short_grace, "Deployment auth: terminationGracePeriodSeconds (15)"),
         (too_many_workers, "ScaledObject notification: at most 6 replicas"),
         (wrong_lag_topic, "ScaledObject notification: must scale on the lag"),
+        (short_broker_name, "ScaledObject notification: bootstrapServers 'kafka:9092'"),
         (cpu_target_changed, "Deployment email: its HPA must target"),
         (committed_secret, "Secret eccs-jwt: Secret values are committed"),
         (no_pdb, "Deployment web: no PodDisruptionBudget"),
