@@ -50,11 +50,16 @@ class Stack:
     services: dict[str, Service]
 
     def start(self) -> None:
-        auth = start_service("auth", self.env, self.work_dir)
-        env = {**self.env, "AUTH_SERVICE_URL": auth.url}
-        self.services = {"auth": auth}
-        for name in ("email", "notification"):
-            self.services[name] = start_service(name, env, self.work_dir)
+        """The three services; none left running if one of them does not start."""
+        try:
+            auth = start_service("auth", self.env, self.work_dir)
+            self.services = {"auth": auth}
+            env = {**self.env, "AUTH_SERVICE_URL": auth.url}
+            for name in ("email", "notification"):
+                self.services[name] = start_service(name, env, self.work_dir)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         for service in reversed(self.services.values()):
