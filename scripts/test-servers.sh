@@ -35,6 +35,8 @@ keep_stopped() {
 need_packages=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_packages+=(postgresql-15)
 command -v runuser >/dev/null || need_packages+=(util-linux)
+# `make ci-check` runs it on the workflows' scripts (through actionlint) and on ours.
+command -v shellcheck >/dev/null || need_packages+=(shellcheck)
 
 install_debian "The tests" "${need_packages[@]}"
 # Debian's package starts a cluster of its own; the tests start their own servers instead.

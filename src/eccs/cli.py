@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from eccs.audit.events import AuditStore
+    from eccs.backup.service import Sources
     from eccs.mail.dlq.repository import DeadLetterFilter
     from eccs.mail.dlq.service import DeadLetterService
     from eccs.platform.errors import AppError
@@ -372,6 +374,82 @@ def _last_reply(recipient: dict[str, Any]) -> str:
         str(part) for part in (recipient["smtp_code"], recipient["smtp_reply"]) if part is not None
     )
     return f"{recipient['address']} {recipient['status']}" + (f": {answer}" if answer else "")
+
+
+# --- backups ---------------------------------------------------------------------------------
+
+KeyFileOption = Annotated[
+    Path,
+    typer.Option(envvar="ECCS_BACKUP_KEY_FILE", help="The age key file backups are sealed with."),
+]
+
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option(envvar="ECCS_BACKUP_DIR", help="Where backups are kept.")],
+    key_file: KeyFileOption,
+    new_key: Annotated[
+        bool, typer.Option("--new-key", help="Create the key file first (never overwrites).")
+    ] = False,
+    keep_daily: Annotated[int, typer.Option(help="Keep the newest of this many days.")] = 7,
+    keep_weekly: Annotated[int, typer.Option(help="Keep the newest of this many weeks.")] = 4,
+) -> None:
+    """Back up the database and the audit trail into one encrypted file, then prune old ones."""
+    from eccs.backup import keys, service
+    from eccs.backup.retention import Retention
+
+    with _backup_errors():
+        retention = Retention(keep_daily, keep_weekly)
+        identity = keys.create_key_file(key_file) if new_key else keys.load_identity(key_file)
+        taken = service.back_up(_backup_sources(), to, identity, retention, console.print)
+    console.print(f"[green]✓[/] backed up to {taken.path}")
+    for path in taken.pruned:
+        console.print(f"  removed {path.name} (keeping {keep_daily} daily, {keep_weekly} weekly)")
+    sys.stdout.write(f"{taken.path}\n")  # whole, for scripts: never wrapped
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="The backup file (eccs-backup-….tar).")],
+    key_file: KeyFileOption,
+    check: Annotated[bool, typer.Option("--check", help="Only check it; change nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the data without asking.")] = False,
+) -> None:
+    """Restore a backup over the database (and MongoDB's audit trail), once it checks out whole."""
+    from eccs.backup import keys, postgres, service
+
+    with _backup_errors():
+        identity = keys.load_identity(key_file)
+        if check:
+            manifest = service.verify(archive, identity)
+            console.print(f"[green]✓[/] {archive.name} is intact (made {manifest.created_at})")
+            return
+        sources = _backup_sources()
+        where = postgres.display_url(sources.database_url)
+        if not yes and not typer.confirm(f"Replace the data at {where} with {archive.name}?"):
+            raise typer.Exit(1)
+        manifest = service.restore(sources, archive, identity, console.print)
+    console.print(
+        f"[green]✓[/] restored {archive.name} (made {manifest.created_at}, schema"
+        f" {manifest.schema_revision}); run `eccs migrate` if this version of ECCS is newer"
+    )
+
+
+def _backup_sources() -> Sources:
+    from eccs.audit.settings import AuditSettings
+    from eccs.backup.service import Sources
+
+    return Sources.from_settings(database_settings(), load(AuditSettings))
+
+
+@contextlib.contextmanager
+def _backup_errors() -> Iterator[None]:
+    from eccs.backup.errors import BackupError
+
+    try:
+        yield
+    except BackupError as exc:
+        raise fail(escape(str(exc))) from exc
 
 
 @app.command()

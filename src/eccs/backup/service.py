@@ -1,0 +1,157 @@
+"""Taking, checking and restoring backups, and pruning old ones."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from pyrage import x25519
+
+from eccs.audit.settings import AuditSettings
+from eccs.backup import archive, mongo, postgres
+from eccs.backup.errors import BackupError
+from eccs.backup.keys import key_id
+from eccs.backup.retention import Retention
+from eccs.platform.settings import DatabaseSettings
+
+DATABASE_MEMBER = "postgres.dump"
+AUDIT_MEMBER = "audit.bson"
+STAMP = "%Y%m%dT%H%M%SZ"
+ARCHIVE_NAME = re.compile(r"^eccs-backup-(\d{8}T\d{6}Z)\.tar$")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What is backed up or restored into: DATABASE_URL, and MONGODB_URL when the audit trail
+    is kept in MongoDB."""
+
+    database_url: str
+    mongodb_url: str | None
+
+    @classmethod
+    def from_settings(cls, database: DatabaseSettings, audit: AuditSettings) -> Sources:
+        mongodb_url = audit.mongodb_url.get_secret_value() if audit.mongodb_url else None
+        return cls(database.libpq_url(), mongodb_url)
+
+
+@dataclass(frozen=True)
+class Taken:
+    path: Path
+    manifest: archive.Manifest
+    pruned: list[Path]
+
+
+def back_up(
+    sources: Sources,
+    directory: Path,
+    identity: x25519.Identity,
+    retention: Retention,
+    progress: Progress,
+) -> Taken:
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    target = directory / f"eccs-backup-{now.strftime(STAMP)}.tar"
+    if target.exists():
+        raise BackupError(f"{target} exists already; wait a second and run it again")
+    server = postgres.describe(sources.database_url)
+    # Written next to the archive, so the final rename stays on one filesystem.
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".eccs-backup-") as work:
+        manifest, sealed = _collect(sources, server, Path(work), identity, progress)
+        manifest.created_at = now.isoformat()
+        progress(f"Writing {target.name}…")
+        archive.write(manifest, sealed, target)
+    return Taken(target, manifest, prune(directory, retention))
+
+
+def _collect(
+    sources: Sources,
+    server: postgres.Server,
+    work: Path,
+    identity: x25519.Identity,
+    progress: Progress,
+) -> tuple[archive.Manifest, list[Path]]:
+    manifest = archive.Manifest(
+        created_at="",
+        eccs_version=version("eccs"),
+        schema_revision=server.schema_revision,
+        key=key_id(identity),
+        postgres={"server_version": server.version},
+        audit={"store": "postgresql"},
+    )
+    # The database first: the audit trail only grows, so exporting it afterwards covers every
+    # email in the snapshot.
+    progress(f"Dumping PostgreSQL {server.version} (one consistent snapshot)…")
+    dumped_with = postgres.dump(server, work / DATABASE_MEMBER)
+    manifest.postgres |= {
+        "pg_dump_version": dumped_with.version,
+        "pg_dump_major": dumped_with.major,
+    }
+    plain = [work / DATABASE_MEMBER]
+    if sources.mongodb_url:
+        progress("Exporting the audit trail from MongoDB…")
+        exported = mongo.export(sources.mongodb_url, work / AUDIT_MEMBER)
+        manifest.audit = {
+            "store": "mongodb",
+            "database": exported.database,
+            "server_version": exported.server_version,
+            "documents": exported.documents,
+        }
+        plain.append(work / AUDIT_MEMBER)
+    progress("Encrypting…")
+    sealed = []
+    for path in plain:
+        sealed_path, member = archive.seal(path, identity)
+        manifest.members[path.name] = member
+        sealed.append(sealed_path)
+    return manifest, sealed
+
+
+def prune(directory: Path, retention: Retention) -> list[Path]:
+    """Delete the backups in `directory` that the retention does not keep; only files named as
+    `eccs backup` names them are ever touched."""
+    found = {
+        datetime.strptime(match[1], STAMP).replace(tzinfo=UTC): path
+        for path in directory.iterdir()
+        if (match := ARCHIVE_NAME.match(path.name))
+    }
+    kept = retention.kept(found)
+    pruned = [path for moment, path in sorted(found.items()) if moment not in kept]
+    for path in pruned:
+        path.unlink()
+    return pruned
+
+
+def verify(backup: Path, identity: x25519.Identity) -> archive.Manifest:
+    """Check every member of a backup against its manifest, restoring nothing."""
+    with tempfile.TemporaryDirectory(prefix="eccs-verify-") as work:
+        archive.open_verified(backup, identity, Path(work))
+    return archive.read_manifest(backup)
+
+
+def restore(
+    sources: Sources, backup: Path, identity: x25519.Identity, progress: Progress
+) -> archive.Manifest:
+    """Every checksum is checked before anything is changed; PostgreSQL is restored in one
+    transaction; then the audit trail's collections are replaced."""
+    manifest = archive.read_manifest(backup)
+    if AUDIT_MEMBER in manifest.members and not sources.mongodb_url:
+        raise BackupError(
+            f"{backup.name} holds an audit trail from MongoDB: set MONGODB_URL to restore it"
+        )
+    with tempfile.TemporaryDirectory(prefix="eccs-restore-") as work:
+        progress(f"Checking {backup.name} against its manifest…")
+        members = archive.open_verified(backup, identity, Path(work))
+        server = postgres.describe(sources.database_url)
+        progress(f"Restoring PostgreSQL {server.version} (one transaction)…")
+        postgres.restore(server, members[DATABASE_MEMBER], manifest.postgres["pg_dump_major"])
+        if AUDIT_MEMBER in members and sources.mongodb_url:
+            progress("Restoring the audit trail into MongoDB…")
+            mongo.import_(sources.mongodb_url, members[AUDIT_MEMBER])
+    return manifest
