@@ -41,6 +41,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/emails/{email_id}/abandon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop any email that is not final, whatever its state
+         * @description For operators: the email becomes `cancelled` and nothing more is sent (an attempt in progress records only its SMTP answers); recipients without an answer are given up on, and the timeline says who stopped it. A `sent`, `failed` or `cancelled` email answers 409 `wrong_state`.
+         */
+        post: operations["abandon_api_admin_emails__email_id__abandon_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/jwks": {
         parameters: {
             query?: never;
@@ -920,8 +940,11 @@ export interface components {
             checks: {
                 [key: string]: string;
             };
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ready" | "degraded" | "not_ready";
         };
         /** RecipientOut */
         RecipientOut: {
@@ -1286,6 +1309,73 @@ export interface operations {
             };
         };
     };
+    abandon_api_admin_emails__email_id__abandon_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     jwks_api_auth_jwks_get: {
         parameters: {
             query?: never;
@@ -1501,6 +1591,15 @@ export interface operations {
             };
             /** @description Invalid input; `fields` names each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over a limit; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1969,7 +2068,8 @@ export interface operations {
             query?: {
                 page?: number;
                 page_size?: number;
-                status?: ("scheduled" | "queued" | "sending" | "retrying" | "sent" | "failed" | "cancelled") | null;
+                /** @description Only emails in these states (repeat it: `?status=sent&status=failed`) */
+                status?: ("scheduled" | "queued" | "sending" | "retrying" | "sent" | "failed" | "cancelled")[] | null;
                 /** @description Search subject and recipients */
                 q?: string | null;
             };

@@ -13,7 +13,7 @@ export function useEmailList({ page, status, q }: EmailListParams) {
       data(
         api.GET("/api/emails", {
           params: {
-            query: { page, page_size: PAGE_SIZE, ...(status && { status }), ...(q && { q }) },
+            query: { page, page_size: PAGE_SIZE, ...(status && { status: [status] }), ...(q && { q }) },
           },
           signal,
         }),
