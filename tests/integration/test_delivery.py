@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import Database, Service, start_service
 from tests.integration.conftest import Account
 from tests.servers.kafka import KafkaServer
+from tests.servers.proxy import Proxy, proxying
 from tests.servers.smtp import ReceivedMessage, SmtpServer
 from tests.waiting import wait_until
 
@@ -665,7 +667,7 @@ def test_an_email_refused_with_550_is_not_replayed(
     assert received_for(smtp, to) == []
 
 
-# --- a worker whose database keeps failing under it (last: it leaves the worker degraded) -------
+# --- a worker that loses its database -------------------------------------------------------------
 
 
 def _metric(worker: Worker, name: str, **labels: str) -> float:
@@ -678,40 +680,50 @@ def _metric(worker: Worker, name: str, **labels: str) -> float:
     return 0.0
 
 
-def _kill_worker_connections(worker: Worker, database: Database) -> None:
-    """End the worker's database connections under it, as a database restart would."""
-    assert worker.service is not None
-    httpx.get(f"{worker.service.url}/ready", timeout=5)  # its check leaves a connection pooled
-    database.query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-        " WHERE application_name = 'eccs-notification'"
-    )
+def _through(proxy: Proxy, url: str) -> str:
+    """The database URL with the proxy in place of the server."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
 
 
-def test_repeated_database_failures_restart_the_consumer_and_leave_it_degraded(
+def test_a_database_lost_under_the_worker_restarts_its_consumer_and_leaves_it_degraded(
     worker: Worker,
     smtp: SmtpServer,
     alice: Account,
     address: Callable[..., str],
     database: Database,
+    work_dir: Path,
 ) -> None:
-    """Losing the database is the infrastructure's failure: the consumer restarts and the
-    message comes back, nothing is lost, and /ready says the worker is degraded, and why."""
-    assert worker.service is not None
-    before = _metric(worker, "eccs_consumer_restarts_total")
-    sent = []
-    for n in range(1, 4):
-        _kill_worker_connections(worker, database)
-        sent.append(accepted_id(alice.send(to=[address(f"restart{n}")])))
-        wait_until(
-            lambda n=n: _metric(worker, "eccs_consumer_restarts_total") >= before + n,  # type: ignore[misc]
-            f"restart {n} of the consumer",
-        )
+    """Losing the database is the infrastructure's failure: the consumer restarts (the message
+    comes back), /ready says the worker is degraded and why, and once the database is back
+    every email is delivered."""
+    host, port = urlsplit(database.url).hostname, urlsplit(database.url).port
+    assert host is not None and port is not None
+    worker.stop()
+    with proxying(host, port) as proxy:
+        cut_off = Worker({**worker.env, "DATABASE_URL": _through(proxy, database.url)}, work_dir)
+        cut_off.start()
+        try:
+            proxy.cut()
+            sent = [accepted_id(alice.send(to=[address(f"lost{n}")])) for n in range(3)]
+            wait_until(
+                lambda: _metric(cut_off, "eccs_consumer_restarts_total") >= 3,
+                "three restarts of the consumer",
+                timeout=60,
+            )
+            assert cut_off.service is not None
+            ready = httpx.get(f"{cut_off.service.url}/ready", timeout=5)
+            assert ready.status_code == 503, ready.text
+            assert ready.json()["status"] in ("degraded", "not_ready")
+            assert "restarted 3 times" in ready.json()["checks"]["kafka"]
+            failures = _metric(
+                cut_off, "eccs_delivery_handler_failures_total", kind="infrastructure"
+            )
+            assert failures >= 3
 
-    ready = httpx.get(f"{worker.service.url}/ready", timeout=5)
-    assert ready.status_code == 503, ready.text
-    assert ready.json()["status"] == "degraded"
-    assert "restarted 3 times" in ready.json()["checks"]["kafka"]
-    assert _metric(worker, "eccs_delivery_handler_failures_total", kind="infrastructure") >= 3
-    for email_id in sent:
-        wait_for_status(alice, email_id, "sent", timeout=60)
+            proxy.restore()
+            for email_id in sent:
+                wait_for_status(alice, email_id, "sent", timeout=60)
+        finally:
+            cut_off.stop()
+            worker.start()
