@@ -139,11 +139,6 @@ async def _on_http_error(_: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
 
-async def _on_unexpected(_: Request, exc: Exception) -> Response:
-    log.exception("unhandled_error", error=repr(exc))
-    return error_response(500, "internal_error", "Something went wrong on our side.")
-
-
 # --- request bodies -----------------------------------------------------------------------------
 
 
@@ -293,7 +288,7 @@ class Observe:
     async def _answer(
         self, scope: Scope, receive: Receive, send: Send, request_id: str, started: float
     ) -> None:
-        status = 500
+        status: int | None = None
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -305,8 +300,15 @@ class Observe:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The one record of a bug: here, where the request id is still bound. Not raised
+            # further, or Starlette and uvicorn would each log the traceback again.
+            log.exception("unhandled_error", method=scope["method"], route=_route(scope))
+            if status is None:
+                await _internal_error(scope, receive, send_with_id)
+            status = 500
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            self._record(scope, status or 500, time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
@@ -318,6 +320,11 @@ class Observe:
             log.info(
                 "request", method=method, route=route, status=status, ms=round(seconds * 1e3, 2)
             )
+
+
+async def _internal_error(scope: Scope, receive: Receive, send: Send) -> None:
+    response = error_response(500, "internal_error", "Something went wrong on our side.")
+    await response(scope, receive, send)
 
 
 def _route(scope: Scope) -> str:
@@ -344,7 +351,6 @@ def create_app(
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected)
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
     app.add_middleware(Observe, service=service)
     _add_proxy_headers(app, trusted_proxies)
