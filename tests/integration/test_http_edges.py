@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.conftest import Database, Service
-from tests.integration.conftest import Account, error_of
+from tests.integration.conftest import PASSWORD, Account, error_of
 
 # --- a 500 in the log ---------------------------------------------------------------------------
 
@@ -61,3 +63,43 @@ def test_a_500_is_one_error_record_with_the_request_id_and_no_content(
     written = json.dumps(records)
     for content in (secret, alice.email):
         assert content not in written
+
+
+# --- headers on every answer --------------------------------------------------------------------
+
+SOME_ANSWERS = [
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/no/such/page"),
+    ("DELETE", "/health"),
+    ("GET", "/api/auth/me"),
+    ("GET", "/api/emails"),
+    ("POST", "/api/auth/login"),
+]
+
+
+def test_every_answer_of_every_service_says_nosniff(anonymous: dict[str, httpx.Client]) -> None:
+    for name, client in anonymous.items():
+        for method, path in SOME_ANSWERS:
+            response = client.request(method, path)
+            assert response.headers.get("x-content-type-options") == "nosniff", (name, path)
+
+
+def test_answers_holding_tokens_are_never_stored(auth_url: str) -> None:
+    with httpx.Client(base_url=auth_url, timeout=10) as client:
+        address = f"stored-{uuid.uuid4().hex[:8]}@example.test"
+        credentials = {"email": address, "password": PASSWORD}
+        registered = client.post("/api/auth/register", json={**credentials, "name": "Nobody"})
+        logged_in = client.post("/api/auth/login", json=credentials)
+        refresh_token = logged_in.json()["refresh_token"]
+        refreshed = client.post("/api/auth/refresh", json={"refresh_token": refresh_token})
+        keys = client.get("/api/auth/jwks")
+
+    for response in (registered, logged_in, refreshed):
+        assert response.status_code in (200, 201), response.text
+        assert "refresh_token" in response.json()
+        assert response.headers["cache-control"] == "no-store", response.url
+    assert keys.headers["cache-control"] == "public, max-age=300"  # public keys may be kept

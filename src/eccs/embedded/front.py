@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from eccs.embedded.webapp import WebApp, security_headers
-from eccs.platform.http import error_response
+from eccs.platform.http import SafeDefaults, error_response
 
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -73,7 +73,7 @@ class Front:
         self._auth = self._email = self._mail_catcher = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._target(scope["path"])(scope, receive, send)
+        await SafeDefaults(self._target(scope["path"]))(scope, receive, send)
 
     def _target(self, path: str) -> ASGIApp:
         if not _under(path, "/api"):

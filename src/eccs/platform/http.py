@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -264,6 +265,28 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+class SafeDefaults:
+    """`X-Content-Type-Options: nosniff` on every answer, and `Cache-Control: no-store` on every
+    answer whose route did not say how it may be cached: API answers hold tokens and users'
+    mail, which no browser or proxy cache should keep."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_defaults(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_defaults)
+
+
 class Observe:
     """Request id in and out, one log line per request, and the HTTP metrics by route template."""
 
@@ -353,6 +376,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
     app.add_middleware(Observe, service=service)
+    app.add_middleware(SafeDefaults)
     _add_proxy_headers(app, trusted_proxies)
     _add_operational_routes(app, ready_checks, reported_checks or {})
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
