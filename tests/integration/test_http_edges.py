@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Database, Service
+from tests.conftest import Database, Service, assert_served_alone
 from tests.integration.conftest import PASSWORD, Account, error_of
 
 # --- a 500 in the log ---------------------------------------------------------------------------
@@ -103,3 +103,71 @@ def test_answers_holding_tokens_are_never_stored(auth_url: str) -> None:
         assert "refresh_token" in response.json()
         assert response.headers["cache-control"] == "no-store", response.url
     assert keys.headers["cache-control"] == "public, max-age=300"  # public keys may be kept
+
+
+# --- the API docs, offline ----------------------------------------------------------------------
+
+
+def test_the_api_docs_need_nothing_but_the_service(anonymous: dict[str, httpx.Client]) -> None:
+    for client in anonymous.values():
+        swagger = assert_served_alone(client, "/docs")
+        assert any(reference.endswith("swagger-ui-bundle.js") for reference in swagger)
+        assert any(reference.endswith(".css") for reference in swagger)
+        redoc = assert_served_alone(client, "/redoc")
+        assert any(reference.endswith("redoc.standalone.js") for reference in redoc)
+        assert client.get("/openapi.json").json()["paths"]
+
+
+# --- malformed requests -------------------------------------------------------------------------
+
+LOGIN = "/api/auth/login"
+JSON = {"content-type": "application/json"}
+
+
+def test_a_body_that_is_not_json_is_a_422_naming_the_body(
+    anonymous: dict[str, httpx.Client],
+) -> None:
+    auth = anonymous["auth"]
+    for content, problem in [
+        (b'{"email": ', "not valid JSON: Expecting value (at character 10)"),
+        (b'{"email": "a@example.test",}', "not valid JSON"),
+        (b'{"email": "\xff\xfe", "password": "x"}', "not UTF-8 JSON"),
+    ]:
+        error = error_of(auth.post(LOGIN, content=content, headers=JSON), 422)
+        assert error["code"] == "invalid_body"
+        assert problem in error["message"]
+        assert [field["field"] for field in error["fields"]] == ["body"]
+
+
+def test_a_body_declared_as_something_else_than_json_is_a_415(
+    anonymous: dict[str, httpx.Client],
+) -> None:
+    credentials = {"email": "a@example.test", "password": PASSWORD}
+    auth = anonymous["auth"]
+    for answer in (
+        auth.post(LOGIN, data=credentials),  # a form
+        auth.post(LOGIN, content=json.dumps(credentials), headers={"content-type": "text/plain"}),
+        auth.post(LOGIN, content=json.dumps(credentials)),  # no Content-Type at all
+    ):
+        error = error_of(answer, 415)
+        assert error["code"] == "unsupported_media_type"
+        assert "Content-Type: application/json" in error["message"]
+    # JSON as a +json type is read as JSON; no body at all is a missing body.
+    plus_json = {"content-type": "application/vnd.eccs+json; charset=utf-8"}
+    answer = auth.post(LOGIN, content=json.dumps(credentials), headers=plus_json)
+    assert error_of(answer, 401)["code"] == "invalid_credentials"
+    assert error_of(auth.post(LOGIN), 422)["fields"] == [
+        {"field": "body", "message": "Field required"}
+    ]
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(
+    anonymous: dict[str, httpx.Client],
+) -> None:
+    for client in anonymous.values():
+        missing = error_of(client.get("/api/no-such-thing"), 404)
+        assert missing["code"] == "not_found" and missing["message"] != "Not Found"
+        wrong = client.delete("/health")
+        assert error_of(wrong, 405)["code"] == "method_not_allowed"
+        assert error_of(wrong, 405)["message"] == "DELETE is not allowed here; allowed: GET."
+        assert wrong.headers["allow"] == "GET"

@@ -28,6 +28,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eccs.platform.docs import install_docs
 from eccs.platform.errors import AppError, Degraded, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from eccs.platform.telemetry import context_from, span
@@ -107,10 +108,7 @@ def field_path(location: Iterable[int | str]) -> str:
 
 
 def _validation_problem(error: Mapping[str, Any]) -> FieldProblem:
-    kind = error.get("type")
-    if kind == "json_invalid":  # the position in the loc is a character offset, not a field
-        return FieldProblem("body", f"is not valid JSON: {error.get('ctx', {}).get('error')}")
-    if kind == "extra_forbidden":
+    if error.get("type") == "extra_forbidden":
         return FieldProblem(field_path(error.get("loc", ())), "is not a field this API takes")
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     return FieldProblem(field_path(error.get("loc", ())), message)
@@ -121,23 +119,61 @@ async def _on_app_error(_: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.code, exc.message, exc.fields, exc.headers)
 
 
-async def _on_validation_error(_: Request, exc: Exception) -> Response:
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = [_validation_problem(e) for e in exc.errors()]
+    errors = exc.errors()
+    if unreadable := next((e for e in errors if e.get("type") == "json_invalid"), None):
+        reason = unreadable.get("ctx", {}).get("error", "it cannot be parsed")
+        position = unreadable.get("loc", ("body", "?"))[-1]
+        return _invalid_body(f"The body is not valid JSON: {reason} (at character {position}).")
+    if not _declared_json(request) and any(_whole_body_unreadable(e) for e in errors):
+        return error_response(415, "unsupported_media_type", JSON_ONLY)
+    problems = [_validation_problem(e) for e in errors]
     summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
     return error_response(422, "validation_error", summary or "Invalid input.", problems)
 
 
-async def _on_http_error(_: Request, exc: Exception) -> Response:
+JSON_ONLY = "The body must be JSON, sent with Content-Type: application/json."
+
+
+def _declared_json(request: Request) -> bool:
+    """FastAPI reads a body as JSON only when its Content-Type says it is."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _whole_body_unreadable(error: Mapping[str, Any]) -> bool:
+    # A body there but not read as JSON fails as a whole; a missing one is just missing.
+    return tuple(error.get("loc", ())) == ("body",) and error.get("type") != "missing"
+
+
+def _invalid_body(message: str) -> Response:
+    # A body that cannot be read is invalid input like any other: the validation status, and
+    # the field named is the body.
+    return error_response(422, "invalid_body", message, [FieldProblem("body", message)])
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400:
-        # FastAPI's answer to a body it cannot decode (bad UTF-8, not JSON): that is invalid
-        # input like any other, so it gets the one validation status and names the body.
-        problem = FieldProblem("body", str(exc.detail))
-        return error_response(422, "invalid_body", str(exc.detail), [problem])
+    if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (not UTF-8)
+        return _invalid_body(f"The body is not UTF-8 JSON. {JSON_ONLY}")
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     headers = getattr(exc, "headers", None)
-    return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+    message = str(exc.detail)
+    if exc.status_code == 404 and message == "Not Found":
+        message = "There is nothing at this address."
+    elif exc.status_code == 405 and headers and "Allow" in headers:
+        message = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Every error an application answers in the one shape (a 500 is answered by `Observe`)."""
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
 
 
 # --- request bodies -----------------------------------------------------------------------------
@@ -216,7 +252,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = _header(scope, b"content-length")
+        declared = request_header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > self.max_bytes:
                 return await self._refuse(scope, receive, send)
@@ -258,7 +294,7 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def request_header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
             return str(value.decode("latin-1"))
@@ -297,10 +333,10 @@ class Observe:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        request_id = request_header(scope, b"x-request-id") or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        traceparent = _header(scope, b"traceparent")
+        traceparent = request_header(scope, b"traceparent")
         parent = context_from({"traceparent": traceparent}) if traceparent else None
         # Named by method now and renamed to the route template once routing has found it:
         # raw paths carry ids and would make every span name unique.
@@ -370,15 +406,21 @@ def create_app(
 ) -> FastAPI:
     """`ready_checks` decide /ready's status; `reported_checks` only show their state in its body
     (a dependency the service copes without, such as the broker for the API)."""
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
-    app.add_exception_handler(AppError, _on_app_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,  # served with their own files, below
+        redoc_url=None,
+    )
+    add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
     app.add_middleware(Observe, service=service)
     app.add_middleware(SafeDefaults)
     _add_proxy_headers(app, trusted_proxies)
     _add_operational_routes(app, ready_checks, reported_checks or {})
+    install_docs(app, openapi_url="/openapi.json", title=title)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
