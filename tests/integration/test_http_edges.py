@@ -131,7 +131,7 @@ def test_a_body_that_is_not_json_is_a_422_naming_the_body(
     for content, problem in [
         (b'{"email": ', "not valid JSON: Expecting value (at character 10)"),
         (b'{"email": "a@example.test",}', "not valid JSON"),
-        (b'{"email": "\xff\xfe", "password": "x"}', "not UTF-8 JSON"),
+        (b'{"email": "\xff\xfe", "password": "x"}', "JSON must be UTF-8 text"),
     ]:
         error = error_of(auth.post(LOGIN, content=content, headers=JSON), 422)
         assert error["code"] == "invalid_body"

@@ -158,7 +158,7 @@ def _invalid_body(message: str) -> Response:
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (not UTF-8)
-        return _invalid_body(f"The body is not UTF-8 JSON. {JSON_ONLY}")
+        return _invalid_body("The body could not be read: JSON must be UTF-8 text.")
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     headers = getattr(exc, "headers", None)
     message = str(exc.detail)
