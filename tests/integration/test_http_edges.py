@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Database, Service, assert_served_alone
+from tests.conftest import Database, Service, assert_served_alone, start_service
 from tests.integration.conftest import PASSWORD, Account, error_of
+from tests.servers.kafka import KafkaServer
 
 # --- a 500 in the log ---------------------------------------------------------------------------
 
@@ -86,6 +87,23 @@ def test_every_answer_of_every_service_says_nosniff(anonymous: dict[str, httpx.C
         for method, path in SOME_ANSWERS:
             response = client.request(method, path)
             assert response.headers.get("x-content-type-options") == "nosniff", (name, path)
+
+
+def test_the_notification_service_answers_with_the_same_headers_and_offline_docs(
+    kafka: KafkaServer, service_env: dict[str, str], work_dir: Path
+) -> None:
+    env = {**service_env, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "SMTP_HOST": "127.0.0.1"}
+    (work_dir / "edges").mkdir(exist_ok=True)  # its own log, beside the shared services'
+    worker = start_service("notification", env, work_dir / "edges")
+    try:
+        with httpx.Client(base_url=worker.url, timeout=10) as client:
+            for method, path in SOME_ANSWERS[:7]:  # the paths every service has
+                response = client.request(method, path)
+                assert response.headers.get("x-content-type-options") == "nosniff", path
+            assert_served_alone(client, "/docs")
+    finally:
+        worker.process.terminate()
+        worker.process.wait(30)
 
 
 def test_answers_holding_tokens_are_never_stored(auth_url: str) -> None:
