@@ -437,6 +437,7 @@ def test_openapi_declares_the_dlq_and_retry_routes_with_their_errors(email_url: 
         "200",
         "401",
         "403",
+        "415",
         "422",
     }
     retry = paths["/api/emails/{email_id}/retry"]["post"]["responses"]

@@ -177,6 +177,13 @@ def test_a_body_declared_as_something_else_than_json_is_a_415(
     assert error_of(auth.post(LOGIN), 422)["fields"] == [
         {"field": "body", "message": "Field required"}
     ]
+    # Declared, for every route that takes a body.
+    for client in anonymous.values():
+        for operations in client.get("/openapi.json").json()["paths"].values():
+            for operation in operations.values():
+                if "requestBody" in operation:
+                    declared = operation["responses"]["415"]["content"]["application/json"]
+                    assert declared["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
 
 
 def test_unknown_paths_and_methods_answer_in_the_error_shape(

@@ -67,6 +67,7 @@ _DESCRIPTIONS = {
     404: "Not found (or not yours)",
     409: "Conflicts with the current state",
     413: "Request body too large",
+    415: "The body was not sent as JSON (Content-Type: application/json)",
     422: "Invalid input; `fields` names each problem",
     429: "Over a limit; see Retry-After",
     503: "A dependency is unavailable",
@@ -515,10 +516,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     error_ref = {"$ref": "#/components/schemas/ErrorBody"}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            invalid = operation.get("responses", {}).get("422")
-            if invalid is not None:
+            responses = operation.get("responses", {})
+            if (invalid := responses.get("422")) is not None:
                 invalid["content"] = {"application/json": {"schema": error_ref}}
                 invalid["description"] = _DESCRIPTIONS[422]
+            if "requestBody" in operation:  # see _on_validation_error
+                responses["415"] = {
+                    "description": _DESCRIPTIONS[415],
+                    "content": {"application/json": {"schema": error_ref}},
+                }
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
