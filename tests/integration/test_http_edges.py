@@ -147,9 +147,9 @@ def test_a_body_that_is_not_json_is_a_422_naming_the_body(
 ) -> None:
     auth = anonymous["auth"]
     for content, problem in [
-        (b'{"email": ', "not valid JSON: Expecting value (at character 10)"),
+        (b'{"email": ', "not valid JSON: unexpected end of data (at character 10)"),
         (b'{"email": "a@example.test",}', "not valid JSON"),
-        (b'{"email": "\xff\xfe", "password": "x"}', "JSON must be UTF-8 text"),
+        (b'{"email": "\xff\xfe", "password": "x"}', "UTF-8"),
     ]:
         error = error_of(auth.post(LOGIN, content=content, headers=JSON), 422)
         assert error["code"] == "invalid_body"
