@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +237,32 @@ def smtp_server() -> Iterator[smtp_servers.SmtpServer]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 with scriptable answers, fresh for each test."""
     with smtp_servers.SmtpServer() as server:
         yield server
+
+
+# --- pages that must work offline ---------------------------------------------------------------
+
+
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def assert_served_alone(client: httpx.Client, page: str) -> list[str]:
+    """The page and everything it refers to come from this service itself; returns the files."""
+    response = client.get(page)
+    assert response.status_code == 200, page
+    assert re.search(r"https?://", response.text) is None, response.text
+    parser = _References()
+    parser.feed(response.text)
+    for reference in parser.found:
+        assert reference.startswith("/") and not reference.startswith("//"), reference
+        asset = client.get(reference)
+        assert asset.status_code == 200 and asset.content, reference
+        if reference.endswith(".css"):  # only inline images, no imports from elsewhere
+            assert "@import" not in asset.text
+            assert set(re.findall(r"url\(\s*[\"']?(\w+):", asset.text)) <= {"data"}
+    return parser.found

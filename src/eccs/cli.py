@@ -19,6 +19,7 @@ from eccs.platform.settings import ConfigError, DatabaseSettings, load
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from eccs.audit.events import AuditStore
@@ -40,8 +41,21 @@ app.add_typer(dlq_app, name="dlq")
 email_app = typer.Typer(help="Act on one email as an operator.", no_args_is_help=True)
 app.add_typer(email_app, name="email")
 console = Console(stderr=True)
-# What a command reports (tables, ids) goes to stdout; progress and errors go to stderr.
-report = Console()
+# What a command reports (tables, ids, its result) goes to stdout; progress, errors and log
+# lines go to stderr, so that `ID=$(eccs user create ...)` or a pipe gets the result alone.
+report = Console(soft_wrap=True)  # a line of output stays one line, however narrow
+
+
+@app.callback()
+def _logs_to_stderr() -> None:
+    """Readable log lines on stderr for every command (`serve` and `up` set up their own)."""
+    import os
+
+    from eccs.platform.logging import configure_logging
+    from eccs.platform.settings import LogSettings
+
+    configure_logging(load(LogSettings, {"LOG_FORMAT": "console", **os.environ}))
+
 
 DEFAULT_PORTS = {"auth": 8001, "email": 8002, "notification": 8003}
 
@@ -93,7 +107,7 @@ def migrate() -> None:
             migrations.upgrade(settings.sqlalchemy_url())
         except (OSError, ConfigError) as exc:
             raise fail(f"could not migrate {settings.libpq_url()}: {exc}") from exc
-    console.print(f"[green]✓[/] database is at revision {migrations.head_revision()}")
+    report.print(f"[green]✓[/] database is at revision {migrations.head_revision()}")
 
 
 @app.command()
@@ -174,7 +188,7 @@ def user_create(
         user = asyncio.run(create_user(settings, email, name, password, admin=admin))
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    console.print(f"[green]✓[/] created {user.role} {user.email} ({user.id})")
+    report.print(f"[green]✓[/] created {user.role} {escape(user.email)} ({user.id})")
 
 
 # --- dead-lettered emails ------------------------------------------------------------------------
@@ -348,32 +362,64 @@ def _as_option_problem(exc: AppError) -> str:
     return f"--{option.replace('_', '-')} {field.message}"
 
 
+ID_WIDTH = 36  # a UUID, never cut: it is what the API and the web app look emails up by
+FAILED_WIDTH = 10  # 2026-12-07
+
+
 def _dead_letter_table(items: list[dict[str, Any]]) -> Table:
+    """One row per email, each cell a few short lines, so that 80 columns are enough: lines
+    too long for the terminal end in an ellipsis; wider terminals show more of each."""
+    from rich import box
     from rich.table import Table
+
+    # Every width is set: Rich would otherwise squeeze a column of uncut lines out of sight.
+    rest = report.width - FAILED_WIDTH - 8  # 8: each column's padding, the two rules
+    email_width = max(ID_WIDTH, rest // 2)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, leading=1)
+    table.add_column("email · subject · sender", width=email_width, no_wrap=True)
+    table.add_column("failed", width=FAILED_WIDTH, no_wrap=True)
+    table.add_column("recipients: last reply", width=max(rest - email_width, 12), no_wrap=True)
+    for item in items:
+        table.add_row(_email_cell(item), _failure_cell(item), _recipients_cell(item))
+    return table
+
+
+def _lines(*lines: tuple[str, str]) -> Text:
+    """Lines of (text, style), each cut with an ellipsis. Text, not markup: what users wrote
+    may contain [brackets]."""
     from rich.text import Text
 
-    table = Table("id", "failed at", "reason", "sender", "subject", "recipients: last reply")
-    table.columns[0].no_wrap = True
-    table.columns[0].min_width = 36
-    for item in items:
-        failed_at = item["failed_at"]
-        table.add_row(
-            str(item["id"]),
-            f"{failed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z" if failed_at else "",
-            item["reason"] or "",
-            # Text, not markup: what users wrote may contain [brackets].
-            Text(item["sender_email"]),
-            Text(item["subject"]),
-            Text("\n".join(_last_reply(recipient) for recipient in item["recipients"])),
-        )
-    return table
+    cell = Text(no_wrap=True, overflow="ellipsis")
+    for number, (text, style) in enumerate(lines):
+        cell.append(("\n" if number else "") + text, style)
+    return cell
+
+
+def _email_cell(item: dict[str, Any]) -> Text:
+    return _lines(
+        (str(item["id"]), ""), (item["subject"], "bold"), (f"from {item['sender_email']}", "dim")
+    )
+
+
+def _failure_cell(item: dict[str, Any]) -> Text:
+    failed_at = item["failed_at"]
+    when = failed_at.astimezone(UTC) if failed_at else None
+    day, time = (f"{when:%Y-%m-%d}", f"{when:%H:%M:%S}Z") if when else ("", "")
+    return _lines((item["reason"] or "", ""), (day, "dim"), (time, "dim"))
+
+
+def _recipients_cell(item: dict[str, Any]) -> Text:
+    lines: list[tuple[str, str]] = []
+    for recipient in item["recipients"]:
+        lines += [(recipient["address"], ""), (f"  {_last_reply(recipient)}", "dim")]
+    return _lines(*lines)
 
 
 def _last_reply(recipient: dict[str, Any]) -> str:
     answer = " ".join(
         str(part) for part in (recipient["smtp_code"], recipient["smtp_reply"]) if part is not None
     )
-    return f"{recipient['address']} {recipient['status']}" + (f": {answer}" if answer else "")
+    return str(recipient["status"]) + (f": {answer}" if answer else "")
 
 
 # --- backups ---------------------------------------------------------------------------------

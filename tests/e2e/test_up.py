@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,11 +74,13 @@ def clean_environment(data_dir: Path) -> dict[str, str]:
     }
 
 
-def eccs_up(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def eccs_up(
+    data_dir: Path, port: int, *options: str, environ: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     log = data_dir.with_suffix(".log").open("ab")
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "eccs"), "up", "--port", str(port)],
-        env=clean_environment(data_dir),
+        [str(Path(sys.executable).parent / "eccs"), "up", "--port", str(port), *options],
+        env={**clean_environment(data_dir), **(environ or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

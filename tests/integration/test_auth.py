@@ -749,6 +749,9 @@ def test_the_cli_creates_an_admin_who_can_sign_in(client: httpx.Client, database
     assert done.returncode == 0, done.stderr
     session = login(client, email, PASSWORD).json()
     assert session["user"]["role"] == "admin"
+    # What was made, alone on stdout (for `ID=$(eccs user create ...)`); progress on stderr.
+    [made] = done.stdout.splitlines()
+    assert session["user"]["id"] in made and "admin" in made
     verified = client.get("/api/auth/verify", headers=bearer(session["access_token"]))
     assert verified.headers["x-user-role"] == "admin"
 

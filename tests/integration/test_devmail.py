@@ -328,3 +328,15 @@ async def _closed_by_server(client: aiosmtplib.SMTP) -> bool:
     except aiosmtplib.SMTPServerDisconnected:
         return True
     return False
+
+
+async def test_every_answer_says_nosniff_and_is_not_stored(catcher: Catcher) -> None:
+    await catcher.deliver(compose(subject="Sniffed"), ["someone@example.test"])
+    [item] = (await catcher.inbox())["items"]  # type: ignore[union-attr]
+    for path in ("/api/dev/inbox", f"/api/dev/inbox/{item['id']}", "/api/dev/inbox/nope"):
+        response = await catcher.http.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["cache-control"] == "no-store", path
+    raw = await catcher.http.get(f"/api/dev/inbox/{item['id']}/raw")
+    assert raw.headers["x-content-type-options"] == "nosniff"
+    assert raw.headers["content-security-policy"] == "sandbox"

@@ -328,11 +328,11 @@ def test_a_bad_replay_is_422_naming_the_field_and_requeues_nothing(
 # --- the command line ---------------------------------------------------------------------------
 
 
-def eccs_dlq(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real command, as an operator would; wide enough for a table row to fit a line."""
+def eccs_dlq(database_url: str, *args: str, columns: int = 250) -> subprocess.CompletedProcess[str]:
+    """Run the real command, as an operator would, in a terminal this wide."""
     return subprocess.run(
         [sys.executable, "-m", "eccs", "dlq", *args],
-        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "250"},
+        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": str(columns)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -348,11 +348,29 @@ def test_eccs_dlq_list_prints_the_failed_emails_and_a_total(
     done = eccs_dlq(database.url, "list", "--reason", "refused", "--since", "1d")
 
     assert done.returncode == 0, done.stderr
-    [row] = [line for line in done.stdout.splitlines() if refused in line]
+    [row] = [block for block in done.stdout.split("\n\n") if refused in block]
     assert alice.email in row and "refused mail" in row
-    assert "someone@example.test refused: 550 5.1.1 No such user here" in row
+    assert "someone@example.test" in row
+    assert "refused: 550 5.1.1 No such user here" in row
     assert expired not in done.stdout
     assert "1 shown of 1 dead-lettered emails" in done.stdout
+
+
+def test_eccs_dlq_list_fits_80_columns_and_keeps_the_ids_whole(
+    alice: Account, database: Database
+) -> None:
+    long_address = "a.recipient.with.a.rather.long.address@mail.example.test"
+    email_id = alice.send(to=[long_address], subject="An overdue invoice " * 5).json()["id"]
+    mark_failed(database, email_id, "refused")
+
+    done = eccs_dlq(database.url, "list", columns=80)
+
+    assert done.returncode == 0, done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80, done.stdout
+    lines = [line for line in done.stdout.splitlines() if email_id in line]
+    assert len(lines) == 1 and "refused" in lines[0]  # the id whole, its reason beside it
+    assert "An overdue invoice" in done.stdout and "…" in done.stdout  # cut, not wrapped
+    assert "refused: 550" in done.stdout
 
 
 def test_eccs_dlq_replay_requeues_and_prints_what_it_did(
@@ -363,8 +381,9 @@ def test_eccs_dlq_replay_requeues_and_prints_what_it_did(
     done = eccs_dlq(database.url, "replay", "--limit", "2", "--rate", "10")
 
     assert done.returncode == 0, done.stderr
-    assert "re-queued 2 of 3 matching dead-lettered emails" in done.stdout
-    assert [line for line in done.stdout.splitlines() if line in ids] == ids[:2]
+    # The report alone on stdout; the log line the replay leaves is on stderr.
+    assert done.stdout.splitlines() == ["re-queued 2 of 3 matching dead-lettered emails", *ids[:2]]
+    assert "dlq_replayed" in done.stderr
     assert statuses(database, ids) == ["queued", "queued", "failed"]
     assert [len(replays(database, email_id)) for email_id in ids] == [1, 1, 0]
 
@@ -418,6 +437,7 @@ def test_openapi_declares_the_dlq_and_retry_routes_with_their_errors(email_url: 
         "200",
         "401",
         "403",
+        "415",
         "422",
     }
     retry = paths["/api/emails/{email_id}/retry"]["post"]["responses"]

@@ -38,7 +38,7 @@ def build(tmp_path: Path) -> Path:
 @pytest.fixture
 async def client(build: Path) -> httpx.AsyncClient:
     front = Front(ready, build)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=front), base_url="http://eccs")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=front), base_url="http://localhost")
 
 
 def test_the_security_headers_are_read_from_the_nginx_include() -> None:

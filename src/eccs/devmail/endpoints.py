@@ -16,8 +16,9 @@ from eccs.platform.http import api_router, errors
 
 router = api_router("/api/dev", "development mail catcher")
 
-# Caught content is whatever a sender wrote: never let a browser sniff it into a page.
-_UNTRUSTED = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+# Caught content is whatever a sender wrote: sandboxed, never a page that runs (and, like every
+# answer, nosniff: see platform/http.py).
+_UNTRUSTED = {"Content-Security-Policy": "sandbox"}
 
 
 async def _inbox(request: Request) -> Inbox:

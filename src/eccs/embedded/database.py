@@ -42,7 +42,7 @@ async def _current_revision(sqlalchemy_url: str) -> str | None:
 
     from eccs.platform import migrations
 
-    engine = create_async_engine(sqlalchemy_url)
+    engine = create_async_engine(sqlalchemy_url, hide_parameters=True)
     try:
         return await migrations.current_revision(engine)
     finally:

@@ -3,15 +3,18 @@
     /api/auth/*   auth-service
     /api/dev/*    the development mail catcher (no token needed; embedded mode only)
     /api/*        email-service
-    /health       200 only when every part is ready: {"status", "mode": "embedded", "parts"}
-    /openapi.json the services' documents merged into one; /docs shows it (Swagger UI)
+    /health       200 only when every part is ready: {"status", "mode": "embedded", "parts"};
+    /ready        the same answer
+    /openapi.json the services' documents merged into one; /docs shows it (Swagger UI, its
+                  files served here too)
     /metrics      Prometheus metrics of the whole process
     /             the web app (frontend/dist once built; any other path is one of its pages),
                   else a small page of links
 
-Requests reach the services' ASGI applications unchanged (same path, same client address), so
-they behave as they do behind the gateway. Until the services are attached, /api/* answers 503
-with Retry-After, and /health says what is still starting.
+Only requests for the host names it serves are answered (see embedded/hosts.py); the others get
+a 400 in the error shape. Requests reach the services' ASGI applications unchanged (same path,
+same client address), so they behave as they do behind the gateway. Until the services are
+attached, /api/* answers 503 with Retry-After, and /health says what is still starting.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from eccs.embedded.hosts import AllowedHosts, host_name
 from eccs.embedded.webapp import WebApp, security_headers
-from eccs.platform.http import error_response
+from eccs.platform.docs import install_docs
+from eccs.platform.http import SafeDefaults, add_error_handlers, error_response, request_header
 
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -41,8 +45,14 @@ DESCRIPTION = (
 
 
 class Front:
-    def __init__(self, health: HealthReport, web_app: Path | None = None) -> None:
+    def __init__(
+        self,
+        health: HealthReport,
+        web_app: Path | None = None,
+        hosts: AllowedHosts = AllowedHosts.listening_on("127.0.0.1"),
+    ) -> None:
         self._health = health
+        self._hosts = hosts
         self._auth: FastAPI | None = None
         self._email: FastAPI | None = None
         self._mail_catcher: FastAPI | None = None
@@ -73,7 +83,20 @@ class Front:
         self._auth = self._email = self._mail_catcher = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._target(scope["path"])(scope, receive, send)
+        host = request_header(scope, b"host")
+        if self._hosts.allows(host):
+            app = self._target(scope["path"])
+        else:
+            app = self._unknown_host(host_name(host or ""))
+        await SafeDefaults(app)(scope, receive, send)
+
+    def _unknown_host(self, name: str) -> ASGIApp:
+        return error_response(
+            400,
+            "unknown_host",
+            f"This ECCS answers only for {self._hosts.shown()}: to reach it as {name}, "
+            "add that name to ECCS_ALLOWED_HOSTS.",
+        )
 
     def _target(self, path: str) -> ASGIApp:
         if not _under(path, "/api"):
@@ -90,8 +113,11 @@ class Front:
 
     def _own_app(self, web_app: Path | None) -> FastAPI:
         app = FastAPI(title="ECCS front", openapi_url=None, docs_url=None, redoc_url=None)
+        add_error_handlers(app)
 
+        # In embedded mode alive and ready are one question: is every part ready?
         @app.get("/health")
+        @app.get("/ready")
         async def health() -> Response:
             body = await self._health()
             return JSONResponse(body, status_code=200 if body["status"] == "ready" else 503)
@@ -103,13 +129,11 @@ class Front:
                 return error_response(503, "starting", "ECCS is starting.", headers=RETRY)
             return JSONResponse(spec)
 
-        @app.get("/docs")
-        async def docs() -> Response:
-            return get_swagger_ui_html(openapi_url="/openapi.json", title=TITLE)
-
         @app.get("/metrics")
         async def metrics() -> Response:
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+        install_docs(app, openapi_url="/openapi.json", title=TITLE)
 
         if web_app is not None:
             headers = security_headers(web_app.parent / "nginx" / "security-headers.conf")

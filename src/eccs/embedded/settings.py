@@ -23,6 +23,11 @@ EXTERNAL_VARIABLES = {
 class EmbeddedSettings(Fragment):
     eccs_data_dir: Path = Path(".eccs")
     eccs_http_port: int = Field(default=8080, ge=0, le=65535)
+    # Host names the front answers for, besides localhost, 127.0.0.1 and [::1]; comma-separated.
+    eccs_allowed_hosts: str = ""
+
+    def allowed_hosts(self) -> list[str]:
+        return [name.strip() for name in self.eccs_allowed_hosts.split(",") if name.strip()]
 
 
 def external_parts(environ: Mapping[str, str]) -> dict[str, str]:

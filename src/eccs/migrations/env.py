@@ -23,7 +23,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _migrate() -> None:
-    engine = create_async_engine(context.config.get_main_option("sqlalchemy.url") or "")
+    url = context.config.get_main_option("sqlalchemy.url") or ""
+    engine = create_async_engine(url, hide_parameters=True)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

@@ -41,6 +41,8 @@ def create_engine(settings: DatabaseSettings, *, application_name: str) -> Async
         # No ping per checkout (a round trip on every request); connections are recycled
         # instead, and one broken by a server restart fails one request and is discarded.
         pool_recycle=300,
+        # A statement's parameters are users' addresses, subjects and bodies: never in an error.
+        hide_parameters=True,
         # Every date computed in SQL (stats buckets, day arithmetic) is in UTC, whatever the
         # server's or the role's default time zone.
         connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},

@@ -64,6 +64,7 @@ from eccs.embedded.broker import EmbeddedBroker
 from eccs.embedded.database import migrate, report_opened
 from eccs.embedded.datadir import DataDir
 from eccs.embedded.errors import EmbeddedError
+from eccs.embedded.hosts import AllowedHosts, is_loopback
 from eccs.embedded.postgres import EmbeddedPostgres, ensure_database, server_major_version
 from eccs.embedded.progress import Progress
 from eccs.embedded.settings import EXTERNAL_VARIABLES, EmbeddedSettings, external_parts
@@ -110,6 +111,7 @@ class EmbeddedMode:
         self.environ = dict(environ)
         self.host = host
         self.port = settings.eccs_http_port if port is None else port
+        self.hosts = AllowedHosts.listening_on(host, settings.allowed_hosts())
         self.data = DataDir(settings.eccs_data_dir)
         self.external = external_parts(environ)
         self.console = console
@@ -158,6 +160,8 @@ class EmbeddedMode:
 
     async def _start(self, listening: socket.socket) -> None:
         self.progress.note(f"ECCS embedded mode · data in {self.data.shown()}")
+        if not is_loopback(self.host):
+            self._warn_about_the_network()
         await self._start_database()
         self._configure_logging()
         await self._serve_front(listening)
@@ -229,7 +233,7 @@ class EmbeddedMode:
                 "the web app in frontend/ is not built (`make run` builds it, with Node 20): "
                 "/ shows a page of links meanwhile"
             )
-        self.front = Front(self.health, web_app)
+        self.front = Front(self.health, web_app, self.hosts)
         server = FrontServer(self.front, listening)
         server.start()
         self.stopper.add("the HTTP server", server.stop)
@@ -366,7 +370,7 @@ class EmbeddedMode:
 
     async def _announce(self) -> None:
         url = escape(self.local_url)
-        on = "" if self.host in ("127.0.0.1", "localhost", "::1") else escape(f" (on {self.host})")
+        on = "" if is_loopback(self.host) else escape(f" (on {self.host})")
         self.console.print(f"\n[bold green]ECCS is running at {url}[/]{on}  · Ctrl-C stops it")
         web_app = web_app_directory() is not None
         if web_app:
@@ -380,6 +384,17 @@ class EmbeddedMode:
                 "\nMake yourself an administrator (in another terminal, while this runs):\n"
                 f"  [bold]{escape(_this_command())} {ADMIN_COMMAND}"
             )
+
+    def _warn_about_the_network(self) -> None:
+        if "SMTP" not in self.external:
+            self.progress.warning(
+                f"listening on {self.host}, beyond this machine: the mail catcher at /api/dev "
+                "needs no sign-in, so anyone who can reach this port can read every email ECCS "
+                "sends. Use --host 127.0.0.1 unless this network is yours alone."
+            )
+        self.progress.note(
+            f"Answering for {self.hosts.shown()}; other names: ECCS_ALLOWED_HOSTS=name,..."
+        )
 
     async def _has_users(self) -> bool:
         url = load(DatabaseSettings, self._service_environ()).libpq_url()
