@@ -519,6 +519,12 @@ def test_a_schedule_more_than_30_days_ahead_is_422(alice: Account, database: Dat
     assert alice.send(scheduled_at=allowed.isoformat()).status_code == 202
 
 
+@pytest.mark.parametrize("field", ["scheduled_at", "expires_at"])
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+10:00"])
+def test_a_time_with_no_utc_equivalent_is_422(alice: Account, field: str, moment: str) -> None:
+    assert fields_of(alice.send(**{field: moment})) == [field]
+
+
 def test_expires_after_scheduled_is_accepted(alice: Account, database: Database) -> None:
     when = in_an_hour()
 

@@ -30,6 +30,7 @@ from eccs.platform import metrics
 from eccs.platform.background import bounded
 from eccs.platform.errors import Degraded
 from eccs.platform.kafka import KafkaSettings, ensure_topics, start_when_reachable
+from eccs.platform.logging import describe
 
 log = structlog.get_logger("eccs.delivery")
 
@@ -136,7 +137,7 @@ class DeliveryConsumer:
     def _crashed(self, exc: Exception) -> None:
         metrics.CONSUMER_RESTARTS.inc()
         self._restarts.append(time.monotonic())
-        self._last_crash = f"{type(exc).__name__}: {exc}"[:300]
+        self._last_crash = describe(exc)
         log.error("consumer_crashed", error=self._last_crash, resume_in=RESTART_PAUSE_SECONDS)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
@@ -212,7 +213,7 @@ class DeliveryConsumer:
                 "message_failed",
                 offset=record.offset,
                 partition=record.partition,
-                error=f"{type(failure).__name__}: {failure}"[:300],
+                error=describe(failure),
             )
             self._failure = failure
             return False

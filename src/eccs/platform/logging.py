@@ -76,6 +76,15 @@ def render_exception(logger: WrappedLogger, name: str, event: EventDict) -> Even
     return event
 
 
+def describe(error: BaseException, limit: int = 300) -> str:
+    """`Type: message` of an error, for a log field or a readiness report, with the database's
+    DETAIL (row data) cut out as it is from tracebacks."""
+    text = f"{type(error).__name__}: {error}"
+    for detail in filter(None, map(_detail_of, _chain(error))):
+        text = text.replace(detail, HIDDEN)
+    return text[:limit]
+
+
 def _exception_of(event: EventDict) -> BaseException | None:
     exc_info = event.get("exc_info")
     if isinstance(exc_info, BaseException):

@@ -8,10 +8,11 @@ from fastapi import Query
 
 from eccs.contracts.messages import DeadLetterReason
 from eccs.mail.dlq.repository import DeadLetterFilter
-from eccs.mail.dlq.schemas import DeadLetterPage, Moment, ReplayRequest, ReplayResult
+from eccs.mail.dlq.schemas import DeadLetterPage, ReplayRequest, ReplayResult
 from eccs.mail.dlq.service import DeadLetterService
 from eccs.platform.db import DbSession
 from eccs.platform.http import api_router, errors
+from eccs.platform.schemas import Moment
 from eccs.platform.security import CurrentAdmin
 
 router = api_router("/api/admin/dlq", "operators")

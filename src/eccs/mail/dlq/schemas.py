@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Literal
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     Field,
     ValidationInfo,
@@ -17,23 +15,12 @@ from pydantic import (
 
 from eccs.contracts.messages import DeadLetterReason
 from eccs.mail.emails.schemas import RecipientStatus
-from eccs.platform.schemas import RequestBody
+from eccs.platform.schemas import Moment, RequestBody
 
 MAX_REPLAY = 1000
 # At the slowest rate a full replay still starts its last email within about 12 days.
 MIN_RATE_PER_SECOND = 0.001
 MAX_RATE_PER_SECOND = 10_000.0
-
-
-def _in_utc(moment: datetime) -> datetime:
-    # Year 1 in a zone east of UTC has no UTC equivalent; the database could not compare it.
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("is out of range") from exc
-
-
-Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class DeadLetterRecipient(BaseModel):

@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -21,7 +20,7 @@ from pydantic import (
 
 from eccs.mail.settings import RECIPIENTS_CEILING
 from eccs.platform.addresses import EmailAddress, HeaderText, TemplateData, Text
-from eccs.platform.schemas import RequestBody
+from eccs.platform.schemas import Moment, RequestBody
 
 EmailStatus = Literal["scheduled", "queued", "sending", "retrying", "sent", "failed", "cancelled"]
 RecipientStatus = Literal["pending", "accepted", "refused", "abandoned"]
@@ -78,8 +77,8 @@ class SendRequest(RequestBody):
     template_data: TemplateData = Field(
         default_factory=dict, validation_alias=AliasChoices("template_data", "templateData")
     )
-    scheduled_at: AwareDatetime | None = None
-    expires_at: AwareDatetime | None = None
+    scheduled_at: Moment | None = None
+    expires_at: Moment | None = None
     attachments: list[AttachmentIn] = Field(default=[], max_length=50)
 
 

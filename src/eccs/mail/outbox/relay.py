@@ -35,6 +35,7 @@ from eccs.contracts.topics import EMAIL_REQUESTED
 from eccs.mail.outbox.repository import DueRow, OutboxRepository
 from eccs.platform import kafka
 from eccs.platform.background import Abandoned, bounded, drop_outcome, periodically
+from eccs.platform.logging import describe
 from eccs.platform.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
@@ -104,10 +105,6 @@ class FailureLog:
             log.info(f"{self.what}_recovered", failures=self.failures)
         self.failures = 0
         self.last_logged = None
-
-
-def describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 async def wait_for_event(event: asyncio.Event, seconds: float) -> None:
