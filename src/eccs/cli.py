@@ -148,7 +148,7 @@ def openapi() -> None:
     """Print the API document of embedded mode (what GET /openapi.json serves) as JSON."""
     import json
 
-    from eccs.embedded.spec import embedded_openapi
+    from eccs.services.openapi import embedded_openapi
 
     sys.stdout.write(json.dumps(embedded_openapi(), indent=2, sort_keys=True) + "\n")
 

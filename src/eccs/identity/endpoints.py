@@ -19,10 +19,10 @@ from eccs.identity.schemas import (
     VerifiedOut,
 )
 from eccs.identity.service import AccountService, Identity
-from eccs.platform.db import Db, transaction
+from eccs.platform.db import transaction
+from eccs.platform.dependencies import CurrentUser, Db
 from eccs.platform.errors import NotAuthenticated
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentUser
 
 router = api_router("/api/auth", "auth")
 

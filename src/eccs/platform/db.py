@@ -5,21 +5,21 @@ every statement is SQL written in a domain's repository and run by asyncpg, prep
 connection: no ORM stands between a request and the database (on the send path the ORM cost more
 CPU per request than PostgreSQL spent answering it: bench/README.md).
 
-The edge owns the unit of work. An HTTP request gets a connection from the `Db` dependency; a
-statement on its own commits by itself, and an endpoint that writes with several statements
-groups them in `async with db.transaction():`. Services and repositories never commit.
+The edge owns the unit of work. An HTTP request gets a connection from the `Db` dependency
+(platform/dependencies.py); a statement on its own commits by itself, and an endpoint that
+writes with several statements groups them in `transaction(db)`. Services and repositories
+never commit.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 import asyncpg.pool
 import orjson
-from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -148,13 +148,3 @@ async def _prepare_connection(connection: Connection) -> None:
 
 def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-async def _request_connection(request: Request) -> AsyncIterator[Connection]:
-    database: Database = request.app.state.database
-    async with database.connection() as connection:
-        yield connection
-
-
-Db = Annotated[Connection, Depends(_request_connection, scope="function")]
-"""The request's connection, released when the endpoint returns (before the answer is sent)."""

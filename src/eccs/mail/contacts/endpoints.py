@@ -11,9 +11,8 @@ from fastapi import Query, Response, status
 from eccs.mail.contacts.schemas import ContactIn, ContactOut, ContactPage
 from eccs.mail.contacts.service import ContactService
 from eccs.platform.addresses import SearchText
-from eccs.platform.db import Db
+from eccs.platform.dependencies import CurrentUser, Db
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentUser
 
 router = api_router("/api/contacts", "contacts")
 

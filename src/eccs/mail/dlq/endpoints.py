@@ -10,10 +10,10 @@ from eccs.contracts.lifecycle import FailureReason
 from eccs.mail.dlq.repository import DeadLetterFilter
 from eccs.mail.dlq.schemas import DeadLetterPage, ReplayRequest, ReplayResult
 from eccs.mail.dlq.service import DeadLetterService
-from eccs.platform.db import Db, transaction
+from eccs.platform.db import transaction
+from eccs.platform.dependencies import CurrentAdmin, Db
 from eccs.platform.http import api_router, errors
 from eccs.platform.schemas import Moment
-from eccs.platform.security import CurrentAdmin
 
 router = api_router("/api/admin/dlq", "operators")
 

@@ -21,9 +21,10 @@ from eccs.mail.emails.service import EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
 from eccs.mail.settings import MailSettings
 from eccs.platform.addresses import SearchText
-from eccs.platform.db import Connection, Db, transaction
+from eccs.platform.db import Connection, transaction
+from eccs.platform.dependencies import CurrentAdmin, CurrentUser, Db
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentAdmin, CurrentUser, Principal
+from eccs.platform.security import Principal
 
 router = api_router("/api/emails", "emails")
 admin_router = api_router("/api/admin/emails", "operators")

@@ -17,9 +17,8 @@ from eccs.mail.templates.schemas import (
 )
 from eccs.mail.templates.service import TemplateService, preview
 from eccs.platform.addresses import SearchText
-from eccs.platform.db import Db
+from eccs.platform.dependencies import CurrentUser, Db
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentUser
 
 router = api_router("/api/templates", "templates")
 
