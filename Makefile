@@ -110,6 +110,7 @@ test-servers:
 lint: install
 	$(UV) run --frozen ruff check src tests scripts bench
 	$(UV) run --frozen ruff format --check src tests scripts bench
+	$(UV) run --frozen lint-imports
 
 typecheck: install
 	$(UV) run --frozen mypy

@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -28,11 +27,13 @@ from eccs.platform import migrations
 from tests.servers import ferretdb, postgres
 from tests.servers import kafka as kafka_servers
 from tests.servers import smtp as smtp_servers
+from tests.waiting import wait_until
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TABLES = (
     "users, refresh_tokens, throttle_events, sign_in_addresses, emails, email_recipients,"
-    " email_attachments, outbox, templates, contacts, idempotency_keys, audit_events"
+    " email_attachments, outbox, templates, contacts, idempotency_keys, audit_events,"
+    " email_counts, send_counts"
 )
 # The gateway's address as the services see it: X-Forwarded-For is believed only from here.
 PROXY_ADDRESS = "127.0.0.2"
@@ -169,7 +170,8 @@ def start_service(name: str, env: dict[str, str], work_dir: Path, *options: str)
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "eccs", "serve", name),
-            *("--host", "127.0.0.1", "--port", str(port), *options),
+            # One process each unless a test asks for more (the default is one per core).
+            *("--host", "127.0.0.1", "--port", str(port), *(options or ("--workers", "1"))),
         ],
         env=env,
         stdout=log.open("wb"),
@@ -181,19 +183,18 @@ def start_service(name: str, env: dict[str, str], work_dir: Path, *options: str)
 
 
 def wait_ready(service: Service, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if service.process.poll() is not None:
             raise RuntimeError(f"{service.name} exited:\n{service.log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{service.url}/ready", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{service.url}/ready", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(
-        f"{service.name} was not ready in {timeout}s:\n{service.log.read_text()[-3000:]}"
-    )
+            return False
+
+    try:
+        wait_until(ready, f"{service.name} ready", timeout)
+    except AssertionError as exc:
+        raise RuntimeError(f"{exc}:\n{service.log.read_text()[-3000:]}") from exc
 
 
 @pytest.fixture(scope="session")

@@ -30,3 +30,13 @@ def wait_for(
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     """Wait until `check()` is true."""
     wait_for(check, what, timeout)
+
+
+def stays(check: Callable[[], bool], what: str, seconds: float, every: float = 0.1) -> None:
+    """Assert that `check()` holds for `seconds` on end (something must *not* happen): checked
+    all along, so a violation fails at once rather than after the window."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not check():
+            raise AssertionError(f"no longer true: {what}")
+        time.sleep(every)

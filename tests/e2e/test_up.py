@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from tests.servers.postgres import free_port
+from tests.waiting import wait_for, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -120,26 +121,22 @@ def start(data_dir: Path) -> Iterator[Callable[[], Up]]:
 
 
 def wait_healthy(up: Up) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if up.process.poll() is not None:
             pytest.fail(f"eccs up exited with {up.process.returncode}:\n{up.output()[-3000:]}")
         try:
-            if httpx.get(f"{up.url}/health", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{up.url}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"/health did not answer 200 within {START_SECONDS} s:\n{up.output()[-3000:]}")
+            return False
+
+    try:
+        wait_until(healthy, "/health answering 200", START_SECONDS)
+    except AssertionError as exc:
+        pytest.fail(f"{exc}:\n{up.output()[-3000:]}")
 
 
 def eventually(check: Callable[[], T | None], what: str, seconds: float = 60.0) -> T:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (result := check()) is not None:
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"{what} did not happen within {seconds} s")
+    return wait_for(check, what, seconds, every=0.2)
 
 
 def register(client: httpx.Client, email: str) -> dict[str, Any]:

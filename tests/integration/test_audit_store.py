@@ -14,13 +14,11 @@ from bson import Binary
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from eccs.audit import AuditEvent, AuditSettings, AuditStore, open_audit_store, retention_job
 from eccs.audit.mongo import connect
-from eccs.platform.db import create_engine
+from eccs.platform.db import Database as PostgreSQL
 from eccs.platform.settings import DatabaseSettings
 from tests.conftest import Database
 from tests.servers.postgres import free_port
@@ -50,10 +48,11 @@ async def drop_database(url: str) -> None:
 
 
 @pytest.fixture
-async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(DatabaseSettings(database_url=database.url), application_name=APP)
+async def engine(database: Database) -> AsyncIterator[PostgreSQL]:
+    engine = PostgreSQL(DatabaseSettings(database_url=database.url), application_name=APP)
+    await engine.open()
     yield engine
-    await engine.dispose()
+    await engine.close()
 
 
 @pytest.fixture(params=["postgresql", "mongodb"])
@@ -65,7 +64,7 @@ def settings(request: pytest.FixtureRequest) -> AuditSettings:
 
 
 @pytest.fixture
-async def store(settings: AuditSettings, engine: AsyncEngine) -> AsyncIterator[AuditStore]:
+async def store(settings: AuditSettings, engine: PostgreSQL) -> AsyncIterator[AuditStore]:
     store = open_audit_store(settings, engine, app_name=APP)
     await store.prepare()
     yield store
@@ -235,9 +234,10 @@ async def test_ping_is_true_when_the_server_answers(store: AuditStore) -> None:
 @pytest.mark.parametrize("store_kind", ["postgresql", "mongodb"])
 async def test_ping_is_false_soon_when_nothing_listens(store_kind: str) -> None:
     nowhere = f"127.0.0.1:{free_port()}"
-    engine = create_engine(
+    engine = PostgreSQL(
         DatabaseSettings(database_url=f"postgresql://postgres@{nowhere}/eccs"), application_name=APP
     )
+    await engine.open()
     settings = (
         mongodb_settings(f"mongodb://{nowhere}/") if store_kind == "mongodb" else AuditSettings()
     )
@@ -247,27 +247,27 @@ async def test_ping_is_false_soon_when_nothing_listens(store_kind: str) -> None:
     assert await store.ping() is False
     assert time.monotonic() - started < 5
     await store.close()
-    await engine.dispose()
+    await engine.close()
 
 
 # --- Which store the settings choose --------------------------------------------------------
 
 
-async def test_without_mongodb_url_events_go_to_the_audit_events_table(engine: AsyncEngine) -> None:
+async def test_without_mongodb_url_events_go_to_the_audit_events_table(engine: PostgreSQL) -> None:
     store = open_audit_store(AuditSettings(), engine, app_name=APP)
     email_id = uuid.uuid4()
     await store.record([event(email_id, 0, "dead_lettered", detail="550 everywhere")])
 
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            text("SELECT outcome, detail FROM audit_events WHERE email_id = :id"), {"id": email_id}
+    async with engine.connection() as connection:
+        rows = await connection.fetch(
+            "SELECT outcome, detail FROM audit_events WHERE email_id = $1", email_id
         )
         assert [tuple(row) for row in rows] == [("dead_lettered", "550 everywhere")]
     assert store.expires_by_itself is False
 
 
 async def test_mongodb_url_without_a_database_writes_to_eccs_email_events(
-    ferretdb_url: str, engine: AsyncEngine
+    ferretdb_url: str, engine: PostgreSQL
 ) -> None:
     store = open_audit_store(mongodb_settings(ferretdb_url), engine, app_name=APP)
     email_id = uuid.uuid4()
@@ -293,7 +293,7 @@ def mongo_database() -> str:
 
 @pytest.fixture
 async def mongo_store(
-    ferretdb_url: str, mongo_database: str, engine: AsyncEngine
+    ferretdb_url: str, mongo_database: str, engine: PostgreSQL
 ) -> AsyncIterator[AuditStore]:
     settings = mongodb_settings(ferretdb_url, mongo_database)
     store = open_audit_store(settings, engine, app_name=APP)

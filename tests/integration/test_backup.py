@@ -35,6 +35,7 @@ from tests.integration.conftest import Account
 from tests.servers.kafka import KafkaServer
 from tests.servers.postgres import PostgresServer
 from tests.servers.smtp import SmtpServer
+from tests.waiting import wait_for
 
 Snapshot = dict[str, tuple[int, str]]
 REFUSED_DOMAIN = "refused.test"
@@ -242,13 +243,11 @@ def fill(register: Callable[..., Account]) -> list[str]:
 
 
 def wait_until_settled(account: Account, email_id: str, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = account.mail.get(f"/api/emails/{email_id}").json()["status"]
-        if status in ("sent", "failed", "scheduled"):
-            return str(status)
-        time.sleep(0.2)
-    raise AssertionError(f"email {email_id} still {status} after {timeout}s")
+    def settled() -> str | None:
+        status = str(account.mail.get(f"/api/emails/{email_id}").json()["status"])
+        return status if status in ("sent", "failed", "scheduled") else None
+
+    return wait_for(settled, f"email {email_id} settled", timeout, every=0.2)
 
 
 # --- the tests ----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from tests.integration.conftest import Account
 from tests.servers.kafka import KafkaServer
 from tests.servers.proxy import Proxy, proxying
 from tests.servers.smtp import ReceivedMessage, SmtpServer
-from tests.waiting import wait_until
+from tests.waiting import stays, wait_for, wait_until
 
 SMTP_FROM = "postmaster@eccs.test"
 CONCURRENCY = 16
@@ -121,14 +121,11 @@ def accepted_id(response: httpx.Response) -> str:
 
 
 def wait_for_status(account: Account, email_id: str, *statuses: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
+    def in_state() -> Any:
         email = account.mail.get(f"/api/emails/{email_id}").json()
-        if email["status"] in statuses:
-            return email
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {email['status']} after {timeout}s, wanted {statuses}")
-        time.sleep(0.1)
+        return email if email["status"] in statuses else None
+
+    return wait_for(in_state, f"email {email_id} {' or '.join(statuses)}", timeout)
 
 
 def received_for(smtp: SmtpServer, address: str) -> list[ReceivedMessage]:
@@ -279,10 +276,13 @@ def test_550_fails_at_once_is_never_retried_and_is_dead_lettered(
 
     email_id = accepted_id(alice.send(to=[to]))
     email = wait_for_status(alice, email_id, "failed")
-    time.sleep(1.5)  # longer than any backoff: a retry would have happened by now
+    stays(  # longer than any backoff: a retry would have happened by now
+        lambda: alice.mail.get(f"/api/emails/{email_id}").json()["attempts"] == 1,
+        "one attempt only",
+        seconds=1.5,
+    )
 
     assert email["attempts"] == 1
-    assert alice.mail.get(f"/api/emails/{email_id}").json()["attempts"] == 1
     [recipient] = email["recipients"]
     assert (recipient["status"], recipient["smtp_code"]) == ("refused", 550)
     [letter] = dead_letters(kafka, email_id)
@@ -534,16 +534,14 @@ def test_a_message_the_broker_lost_is_published_again_after_the_visibility_timeo
 
 
 def _wait_published(database: Database, email_id: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = database.query(
+    wait_for(
+        lambda: database.query(
             "SELECT 1 FROM outbox WHERE email_id = $1 AND published_at IS NOT NULL",
             uuid.UUID(email_id),
-        )
-        if rows:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the outbox row was not published")
+        ),
+        "the outbox row published",
+        timeout,
+    )
 
 
 async def _truncate_topic(bootstrap: str, topic: str) -> None:
@@ -647,8 +645,7 @@ def test_a_dlq_replay_sends_what_it_reports_and_nothing_twice(
     assert email_id not in second.json()["ids"]
     email = wait_for_status(alice, email_id, "sent")
     assert email["attempts"] == 5  # four before, one in the replay's fresh budget
-    time.sleep(1)
-    assert len(received_for(smtp, to)) == 1
+    stays(lambda: len(received_for(smtp, to)) == 1, "delivered once", seconds=1)
 
 
 def test_an_email_refused_with_550_is_not_replayed(

@@ -34,6 +34,7 @@ from tests.conftest import Database
 from tests.integration.conftest import Account
 from tests.servers import postgres
 from tests.servers.kafka import KafkaServer
+from tests.waiting import wait_until
 
 RELAY_DATABASE = "eccs_relay"
 
@@ -61,12 +62,10 @@ async def relay_conn(relay_db: str) -> AsyncIterator[asyncpg.Connection]:
 async def relay_running(
     db_url: str, bootstrap: str, **settings: object
 ) -> AsyncIterator[OutboxRelay]:
-    engine = db.create_engine(
-        load(DatabaseSettings, {"DATABASE_URL": db_url}), application_name="t"
-    )
+    database = db.Database(load(DatabaseSettings, {"DATABASE_URL": db_url}), application_name="t")
+    await database.open()
     relay = OutboxRelay(
-        db.session_factory(engine),
-        db_url,
+        database,
         load(KafkaSettings, {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}),
         load(RelaySettings, {name: str(value) for name, value in settings.items()}),
     )
@@ -75,7 +74,7 @@ async def relay_running(
         yield relay
     finally:
         await relay.stop()
-        await engine.dispose()
+        await database.close()
 
 
 def nowhere() -> str:
@@ -190,14 +189,6 @@ def counter(name: str) -> float:
 # --- through the running email-service ----------------------------------------------------------
 
 
-def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds}s: {what}")
-        time.sleep(0.1)
-
-
 def relay_state(email_url: str) -> str:
     response = httpx.get(f"{email_url}/ready", timeout=5)
     assert response.status_code == 200, response.text  # PostgreSQL alone makes it ready
@@ -207,7 +198,7 @@ def relay_state(email_url: str) -> str:
 @pytest.fixture
 def publishing(kafka: KafkaServer, email_url: str) -> Iterator[KafkaServer]:
     """The broker, once the service's relay reports that it publishes."""
-    wait_until(lambda: relay_state(email_url) == "ok", 60, "the relay connects to Kafka")
+    wait_until(lambda: relay_state(email_url) == "ok", "the relay connects to Kafka", 60)
     yield kafka
 
 
@@ -245,7 +236,7 @@ def test_a_send_is_published_with_its_key_payload_and_attempt_header(
 ) -> None:
     email_id = accepted(alice.send())
 
-    wait_until(lambda: is_published(database, email_id), 10, "the send is published")
+    wait_until(lambda: is_published(database, email_id), "the send is published", 10)
 
     [row] = outbox_rows(database, email_id)
     assert row["delay"] < timedelta(seconds=2)  # woken by the commit, not by a poll
@@ -264,7 +255,7 @@ def test_a_scheduled_send_is_published_at_its_time_and_becomes_queued(
 
     assert not is_published(database, email_id)
     assert status_of(database, email_id) == "scheduled"
-    wait_until(lambda: is_published(database, email_id), 20, "the scheduled send is published")
+    wait_until(lambda: is_published(database, email_id), "the scheduled send is published", 20)
 
     [row] = outbox_rows(database, email_id)
     assert row["published_at"] >= when

@@ -32,6 +32,7 @@ from eccs.platform.settings import ConfigError, load
 from tests.conftest import unavailable
 from tests.servers.postgres import free_port
 from tests.servers.smtp import SmtpServer, self_signed_tls
+from tests.waiting import wait_until
 
 SMTP_FROM = "no-reply@eccs.test"
 
@@ -622,17 +623,17 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if process.poll() is not None:
             stderr = process.stderr.read().decode() if process.stderr else ""
             raise RuntimeError(f"smtp-sink exited: {stderr}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"smtp-sink did not listen on {port} within {timeout}s")
+            return False
+        return True
+
+    wait_until(listening, f"smtp-sink listening on {port}", timeout)
 
 
 def sink_settings(sink: SmtpSink, **overrides: Any) -> SmtpSettings:

@@ -12,18 +12,17 @@ per MongoDB database); that database must exist.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+
+from tests.servers.processes import die_with_parent, forget, recv_exact, stopped_at_exit
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "scripts" / "servers" / "ferretdb" / "build.sh"
@@ -62,9 +61,9 @@ class FerretServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(),
+                preexec_fn=die_with_parent(),
             )
-        _LIVE.add(self)
+        stopped_at_exit(self)
         start = time.monotonic()
         refused_since = None
         while time.monotonic() - start < timeout:
@@ -87,6 +86,9 @@ class FerretServer:
             f"{self.log_tail()}"
         )
 
+    def stop_now(self) -> None:
+        self.stop(timeout=2)
+
     def stop(self, timeout: float = 10.0) -> None:
         if self._proc is None:
             return
@@ -98,7 +100,7 @@ class FerretServer:
                 self._proc.kill()
                 self._proc.wait()
         self._proc = None
-        _LIVE.discard(self)
+        forget(self)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -159,46 +161,8 @@ def _ping(port: int) -> bool | None:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             s.sendall(header + body)
-            length = struct.unpack("<i", _recv_exact(s, 4))[0]
-            reply = _recv_exact(s, length - 4)
+            length = struct.unpack("<i", recv_exact(s, 4))[0]
+            reply = recv_exact(s, length - 4)
     except OSError:
         return None
     return b"\x01ok\x00" + struct.pack("<d", 1.0) in reply
-
-
-def _recv_exact(s: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise OSError("connection closed")
-        buf += chunk
-    return buf
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that kills the child when its parent dies, so a killed test run leaves
-    no server behind. Linux ties this to the thread that forked, so only the main thread
-    (which lives as long as the process) uses it; atexit covers the other cases."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-    def set_pdeathsig() -> None:
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-    return set_pdeathsig
-
-
-_LIVE: set[FerretServer] = set()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for server in list(_LIVE):
-        server.stop(timeout=2)

@@ -11,21 +11,20 @@ The jars come from Maven Central through scripts/servers/kafka/fetch.sh (cached 
 
 from __future__ import annotations
 
-import atexit
 import base64
 import contextlib
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+
+from tests.servers.processes import die_with_parent, forget, recv_exact, stopped_at_exit
 
 REPO = Path(__file__).resolve().parents[2]
 FETCH = REPO / "scripts" / "servers" / "kafka" / "fetch.sh"
@@ -181,9 +180,9 @@ class KafkaServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent(),
+                preexec_fn=die_with_parent(),
             )
-        _LIVE.add(self)
+        stopped_at_exit(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -209,7 +208,10 @@ class KafkaServer:
                 self._proc.kill()
                 self._proc.wait()
         self._proc = None
-        _LIVE.discard(self)
+        forget(self)
+
+    def stop_now(self) -> None:
+        self.kill()
 
     def kill(self) -> None:
         """SIGKILL: a crash, for recovery tests."""
@@ -219,7 +221,7 @@ class KafkaServer:
             self._proc.kill()
             self._proc.wait()
         self._proc = None
-        _LIVE.discard(self)
+        forget(self)
 
     @property
     def running(self) -> bool:
@@ -282,46 +284,8 @@ def _api_versions_ok(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
             s.sendall(struct.pack(">i", len(body)) + body)
-            head = _recv_exact(s, 10)  # size, correlation_id, error_code
+            head = recv_exact(s, 10)  # size, correlation_id, error_code
     except OSError:
         return False
     _, correlation_id, error_code = struct.unpack(">iih", head)
     return bool(correlation_id == 42 and error_code == 0)
-
-
-def _recv_exact(s: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise OSError("connection closed")
-        buf += chunk
-    return buf
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that kills the child when its parent dies, so a killed test run leaves
-    no broker behind. Linux ties this to the thread that forked, so only the main thread
-    (which lives as long as the process) uses it; atexit covers the other cases."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-    def set_pdeathsig() -> None:
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-    return set_pdeathsig
-
-
-_LIVE: set[KafkaServer] = set()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for server in list(_LIVE):
-        server.kill()

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from eccs.embedded.front import Front
-from eccs.embedded.spec import embedded_openapi
 from eccs.embedded.webapp import security_headers
+from eccs.services.openapi import embedded_openapi
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HEADERS_CONF = REPOSITORY / "frontend" / "nginx" / "security-headers.conf"

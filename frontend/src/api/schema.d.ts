@@ -487,11 +487,7 @@ export interface components {
             recipients: number;
             /** Scheduled At */
             scheduled_at: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "scheduled" | "queued" | "sending" | "retrying" | "sent" | "failed" | "cancelled";
+            status: components["schemas"]["EmailStatus"];
         };
         /** AttachmentIn */
         AttachmentIn: {
@@ -576,11 +572,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /**
-             * Reason
-             * @description Why delivery was given up.
-             */
-            reason: ("refused" | "exhausted" | "expired" | "invalid") | null;
+            /** @description Why delivery was given up. */
+            reason: components["schemas"]["FailureReason"] | null;
             /** Recipients */
             recipients: components["schemas"]["DeadLetterRecipient"][];
             /** Sender Email */
@@ -608,11 +601,7 @@ export interface components {
         DeadLetterRecipient: {
             /** Address */
             address: string;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "to" | "cc" | "bcc";
+            kind: components["schemas"]["RecipientKind"];
             /**
              * Smtp Code
              * @description The last SMTP code this recipient got.
@@ -623,11 +612,7 @@ export interface components {
              * @description The last SMTP reply this recipient got.
              */
             smtp_reply: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "accepted" | "refused" | "abandoned";
+            status: components["schemas"]["RecipientStatus"];
         };
         /** EmailOut */
         EmailOut: {
@@ -657,11 +642,7 @@ export interface components {
             scheduled_at: string | null;
             /** Sent At */
             sent_at: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "scheduled" | "queued" | "sending" | "retrying" | "sent" | "failed" | "cancelled";
+            status: components["schemas"]["EmailStatus"];
             /** Subject */
             subject: string;
             /** Template Id */
@@ -708,6 +689,11 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * EmailStatus
+         * @enum {string}
+         */
+        EmailStatus: "scheduled" | "queued" | "sending" | "retrying" | "sent" | "failed" | "cancelled";
         /** EmailSummary */
         EmailSummary: {
             /** Attempts */
@@ -728,11 +714,7 @@ export interface components {
             scheduled_at: string | null;
             /** Sent At */
             sent_at: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "scheduled" | "queued" | "sending" | "retrying" | "sent" | "failed" | "cancelled";
+            status: components["schemas"]["EmailStatus"];
             /** Subject */
             subject: string;
             /** To */
@@ -764,6 +746,12 @@ export interface components {
             /** Message */
             message: string;
         };
+        /**
+         * FailureReason
+         * @description Why a `failed` email failed (its dead-letter record's reason).
+         * @enum {string}
+         */
+        FailureReason: "refused" | "exhausted" | "expired" | "invalid";
         /** FieldError */
         FieldError: {
             /** Field */
@@ -946,29 +934,31 @@ export interface components {
              */
             status: "ready" | "degraded" | "not_ready";
         };
+        /**
+         * RecipientKind
+         * @enum {string}
+         */
+        RecipientKind: "to" | "cc" | "bcc";
         /** RecipientOut */
         RecipientOut: {
             /** Address */
             address: string;
             /** Attempts */
             attempts: number;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "to" | "cc" | "bcc";
+            kind: components["schemas"]["RecipientKind"];
             /** Smtp Code */
             smtp_code: number | null;
             /** Smtp Reply */
             smtp_reply: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "accepted" | "refused" | "abandoned";
+            status: components["schemas"]["RecipientStatus"];
             /** Updated At */
             updated_at: string | null;
         };
+        /**
+         * RecipientStatus
+         * @enum {string}
+         */
+        RecipientStatus: "pending" | "accepted" | "refused" | "abandoned";
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
@@ -995,8 +985,7 @@ export interface components {
              * @description Spread the re-queued emails' delivery over time at this rate, instead of all at once.
              */
             rate_per_second?: number | null;
-            /** Reason */
-            reason?: ("refused" | "exhausted" | "expired" | "invalid") | null;
+            reason?: components["schemas"]["FailureReason"] | null;
             /**
              * Since
              * @description Failed at or after this time.
@@ -1206,7 +1195,7 @@ export interface operations {
     list_dead_letters_api_admin_dlq_get: {
         parameters: {
             query?: {
-                reason?: ("refused" | "exhausted" | "expired" | "invalid") | null;
+                reason?: components["schemas"]["FailureReason"] | null;
                 /** @description Failed at or after this */
                 since?: string | null;
                 /** @description Failed before this */
@@ -2132,7 +2121,7 @@ export interface operations {
                 page?: number;
                 page_size?: number;
                 /** @description Only emails in these states (repeat it: `?status=sent&status=failed`) */
-                status?: ("scheduled" | "queued" | "sending" | "retrying" | "sent" | "failed" | "cancelled")[] | null;
+                status?: components["schemas"]["EmailStatus"][] | null;
                 /** @description Search subject and recipients */
                 q?: string | null;
             };

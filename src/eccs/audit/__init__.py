@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from eccs.audit.events import AuditEvent, AuditStore
 from eccs.audit.mongo import MongoAuditStore, connect
 from eccs.audit.postgres import PostgresAuditStore
 from eccs.audit.settings import AuditSettings
+from eccs.platform.db import Database
 
 __all__ = [
     "RETENTION_INTERVAL_SECONDS",
@@ -26,13 +25,13 @@ __all__ = [
 RETENTION_INTERVAL_SECONDS = 3600.0
 
 
-def open_audit_store(settings: AuditSettings, engine: AsyncEngine, *, app_name: str) -> AuditStore:
-    """MongoDB when MONGODB_URL is set, else the `audit_events` table on `engine`.
+def open_audit_store(settings: AuditSettings, database: Database, *, app_name: str) -> AuditStore:
+    """MongoDB when MONGODB_URL is set, else the `audit_events` table of `database`.
 
     Nothing is contacted yet: call `prepare()` at start-up, and `close()` at shutdown.
     """
     if settings.mongodb_url is None:
-        return PostgresAuditStore(engine)
+        return PostgresAuditStore(database)
     client = connect(settings.mongodb_url.get_secret_value(), app_name=app_name)
     return MongoAuditStore(client, settings.retention)
 

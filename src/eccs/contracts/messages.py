@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from eccs.contracts.topics import ATTEMPT_HEADER, EMAIL_REQUESTED, TRACEPARENT_HEADER
+from eccs.contracts.lifecycle import FailureReason
+from eccs.contracts.topics import ATTEMPT_HEADER, TRACEPARENT_HEADER
 
 RequestReason = Literal["new", "scheduled", "retry", "owner_retry", "replay", "redelivery"]
 
@@ -37,29 +38,6 @@ def email_requested(
     if traceparent:
         headers[TRACEPARENT_HEADER] = traceparent
     return payload.model_dump(mode="json"), headers
-
-
-def outbox_request(
-    email_id: uuid.UUID,
-    reason: RequestReason,
-    attempt: int,
-    now: datetime,
-    due: datetime,
-    traceparent: str | None = None,
-) -> dict[str, object]:
-    """An outbox row asking for one attempt of an email, published when `due`."""
-    payload, headers = email_requested(email_id, reason, attempt, now, traceparent)
-    return {
-        "email_id": email_id,
-        "topic": EMAIL_REQUESTED,
-        "key": str(email_id),
-        "payload": payload,
-        "headers": headers,
-        "available_at": due,
-    }
-
-
-DeadLetterReason = Literal["refused", "exhausted", "expired", "invalid"]
 
 
 class SmtpAnswer(BaseModel):
@@ -102,7 +80,7 @@ class EmailDeadLetteredV1(BaseModel):
 
     schema_version: Literal[1] = 1
     email_id: uuid.UUID | None
-    reason: DeadLetterReason
+    reason: FailureReason
     detail: str
     original_value: str
     original_headers: dict[str, str]

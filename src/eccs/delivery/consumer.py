@@ -25,7 +25,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord
 
 from eccs.contracts.topics import EMAIL_DLQ, EMAIL_REQUESTED
 from eccs.delivery.errors import is_infrastructure_failure
-from eccs.delivery.handler import Incoming, Outcome
+from eccs.delivery.handler import Outcome
+from eccs.delivery.incoming import Incoming
 from eccs.platform import metrics
 from eccs.platform.background import bounded
 from eccs.platform.errors import Degraded

@@ -1,64 +1,64 @@
-"""Dead-letter records: what `eccs.email.dlq` receives, and the attempt history they carry."""
+"""Dead-letter records: what `eccs.email.dlq` receives, and the attempt history they carry.
+
+A failed email's record goes through the outbox, in the transaction that marks it failed, so it
+exists if and only if that is committed. A message that cannot be understood has no email row
+to commit with: its record goes straight to the topic, and its offset is not committed until
+the broker has it, so it is never lost either.
+"""
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka import AIOKafkaProducer
 
 from eccs.audit.events import AuditEvent
-from eccs.contracts.messages import AttemptRecord, EmailDeadLetteredV1, Origin, SmtpAnswer
+from eccs.contracts.lifecycle import FailureReason
+from eccs.contracts.messages import AttemptRecord, EmailDeadLetteredV1, SmtpAnswer
 from eccs.contracts.topics import EMAIL_DLQ
+from eccs.delivery.answers import RecipientAnswer
+from eccs.delivery.incoming import Incoming
 from eccs.platform import metrics
-
-if TYPE_CHECKING:
-    from eccs.delivery.handler import Incoming
-    from eccs.delivery.smtp import RecipientAnswer
 
 log = structlog.get_logger("eccs.delivery")
 
 
-class DeadLetters:
-    """Publishes records for messages that cannot be understood, straight to the DLQ topic.
+def record_of(
+    incoming: Incoming,
+    reason: FailureReason,
+    detail: str,
+    answers: Sequence[RecipientAnswer] = (),
+    history: Sequence[AttemptRecord] = (),
+) -> EmailDeadLetteredV1:
+    """The DLQ record of a message, with the original message kept whole."""
+    return EmailDeadLetteredV1(
+        email_id=incoming.email_id(),
+        reason=reason,
+        detail=detail,
+        original_value=(incoming.value or b"").decode("utf-8", "backslashreplace"),
+        original_headers=incoming.headers,
+        origin=incoming.origin,
+        smtp_replies=[_smtp_answer(answer) for answer in answers],
+        attempts=list(history),
+        dead_lettered_at=datetime.now(UTC),
+    )
 
-    Failed emails are dead-lettered through the outbox instead (see the handler); an unreadable
-    message has no email row to commit with, and its offset is not committed until the broker
-    has the record, so it is never lost either.
-    """
+
+class DeadLetters:
+    """Publishes the records of messages that cannot be understood, straight to the topic."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
 
-    async def publish_invalid(self, record: Incoming, detail: str) -> None:
-        value = record.value or b""
-        letter = EmailDeadLetteredV1(
-            email_id=email_id_in(value),
-            reason="invalid",
-            detail=detail,
-            original_value=value.decode("utf-8", "backslashreplace"),
-            original_headers=record.headers,
-            origin=Origin(topic=record.topic, partition=record.partition, offset=record.offset),
-            dead_lettered_at=datetime.now(UTC),
-        )
+    async def publish_invalid(self, incoming: Incoming, detail: str) -> None:
+        letter = record_of(incoming, FailureReason.INVALID, detail)
         key = str(letter.email_id).encode() if letter.email_id else None
         await self.producer.send_and_wait(EMAIL_DLQ, letter.model_dump_json().encode(), key=key)
-        metrics.DEAD_LETTERS.labels("invalid").inc()
-        log.warning("message_dead_lettered", reason="invalid", detail=detail, offset=record.offset)
-
-
-def email_id_in(value: bytes | None) -> uuid.UUID | None:
-    """The email id of a broken message, when one can still be read from it."""
-    try:
-        candidate = json.loads(value or b"").get("email_id")
-        return uuid.UUID(str(candidate))
-    except (ValueError, AttributeError, TypeError):
-        return None
+        metrics.DEAD_LETTERS.labels(FailureReason.INVALID).inc()
+        log.warning("message_dead_lettered", reason="invalid", offset=incoming.offset)
 
 
 def attempt_history(
@@ -77,9 +77,7 @@ def attempt_history(
             attempt=current,
             at=datetime.now(UTC),
             outcome="failed",
-            answers=[
-                SmtpAnswer(recipient=a.recipient, code=a.code, reply=a.reply) for a in answers
-            ],
+            answers=[_smtp_answer(answer) for answer in answers],
         )
     )
     return history
@@ -94,3 +92,7 @@ def _attempt_record(attempt: int, events: list[AuditEvent]) -> AttemptRecord:
     return AttemptRecord(
         attempt=attempt, at=events[0].at, outcome=events[-1].outcome, answers=answers
     )
+
+
+def _smtp_answer(answer: RecipientAnswer) -> SmtpAnswer:
+    return SmtpAnswer(recipient=answer.recipient, code=answer.code, reply=answer.reply)

@@ -35,8 +35,8 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from eccs.contracts.messages import DeadLetterReason
-from eccs.delivery.smtp import RecipientAnswer
+from eccs.contracts.lifecycle import FailureReason
+from eccs.delivery.answers import RecipientAnswer
 from eccs.platform.settings import Fragment
 
 
@@ -60,7 +60,7 @@ class RetryAt:
 class Close:
     """No more attempts: `sent` if anyone accepted, else `failed` for this reason."""
 
-    reason: DeadLetterReason
+    reason: FailureReason
     detail: str | None = None
 
 
@@ -92,9 +92,9 @@ class DeliveryPolicy:
         after the visibility timeout: that re-publishing spends the budget like any attempt.
         """
         if expires_at is not None and expires_at <= now:
-            return Close("expired", "expired before delivery")
+            return Close(FailureReason.EXPIRED, "expired before delivery")
         if attempts_used > self.max_attempts:
-            return Close("exhausted", f"all {self.max_attempts} attempts were used")
+            return Close(FailureReason.EXHAUSTED, f"all {self.max_attempts} attempts were used")
         return None
 
     def after_attempt(
@@ -106,12 +106,12 @@ class DeliveryPolicy:
         rng: random.Random | None = None,
     ) -> Decision:
         if not any(answer.deferred for answer in answers):
-            return Close("refused")
+            return Close(FailureReason.REFUSED)
         retry_at = now + self.backoff(attempts_used, rng)
         if attempts_used >= self.max_attempts:
-            return Close("exhausted")
+            return Close(FailureReason.EXHAUSTED)
         if expires_at is not None and retry_at >= expires_at:
-            return Close("expired")
+            return Close(FailureReason.EXPIRED)
         return RetryAt(retry_at)
 
     def backoff(self, attempts_used: int, rng: random.Random | None = None) -> timedelta:

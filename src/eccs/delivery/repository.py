@@ -1,7 +1,8 @@
 """All SQL of the notification worker: claiming an attempt, reading the email, recording outcomes.
 
-The worker shares the email tables with email-service but writes only the delivery state
-(ARCHITECTURE.md), so it speaks plain SQL against them rather than importing mail's models.
+The worker shares the email tables with email-service (contracts/tables.py) and writes only the
+delivery state: status, attempts, each recipient's answer, and the outbox rows of retries and
+dead letters.
 """
 
 from __future__ import annotations
@@ -10,114 +11,62 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from eccs.delivery.composing import Attachment
-
-
-@dataclass(frozen=True)
-class RecipientRow:
-    id: int
-    kind: str
-    address: str
-    status: str
+from eccs.contracts.lifecycle import (
+    CLAIMABLE,
+    FINAL,
+    EmailStatus,
+    FailureReason,
+    RecipientStatus,
+)
+from eccs.delivery.answers import RecipientAnswer
+from eccs.delivery.composing import Attachment, OutgoingEmail
+from eccs.platform.db import Connection
 
 
 @dataclass(frozen=True)
-class ClaimedEmail:
-    """An email whose attempt this worker now owns (status `sending`)."""
+class Claim:
+    """An attempt of an email this worker now owns (the email is `sending`)."""
 
-    id: uuid.UUID
+    email: OutgoingEmail
     attempt: int
     attempt_base: int
-    sender_name: str
-    sender_email: str
-    subject: str
-    text: str | None
-    html: str | None
     expires_at: datetime | None
-    created_at: datetime
-    recipients: list[RecipientRow]
-    attachments: list[Attachment]
+    # The recipients still without a final answer, with their row ids: this attempt's envelope.
+    pending: dict[str, int]
 
     @property
     def attempts_used(self) -> int:
         """Attempts spent from the current budget (an owner retry or replay starts a new one)."""
         return self.attempt - self.attempt_base
 
-    def pending(self) -> list[RecipientRow]:
-        return [r for r in self.recipients if r.status == "pending"]
 
-    def addresses(self, kind: str) -> list[str]:
-        return [r.address for r in self.recipients if r.kind == kind]
-
-
-@dataclass(frozen=True)
-class RecipientUpdate:
-    id: int
-    status: str
-    code: int | None
-    reply: str | None
-
-
-_CLAIM = text(
-    """
-    UPDATE emails SET status = 'sending', attempts = :attempt, updated_at = now()
-    WHERE id = :id AND status IN ('queued', 'scheduled', 'retrying') AND attempts = :attempt - 1
-    RETURNING attempt_base, sender_name, sender_email, subject, text_body, html_body,
-              expires_at, created_at
-    """
+_CLAIM = """
+UPDATE emails SET status = $3, attempts = $2, updated_at = now()
+WHERE id = $1 AND status = ANY($4::text[]) AND attempts = $2 - 1
+RETURNING attempt_base, sender_name, sender_email, subject, text_body, html_body,
+          expires_at, created_at
+"""
+_RECIPIENTS = (
+    "SELECT id, kind, address, status FROM email_recipients WHERE email_id = $1 ORDER BY position"
 )
-_RECIPIENTS = text(
-    "SELECT id, kind, address, status FROM email_recipients WHERE email_id = :id ORDER BY position"
-)
-_ATTACHMENTS = text(
+_ATTACHMENTS = (
     "SELECT filename, content_type, content FROM email_attachments"
-    " WHERE email_id = :id ORDER BY position"
+    " WHERE email_id = $1 ORDER BY position"
 )
-_UPDATE_RECIPIENT = text(
-    """
-    UPDATE email_recipients
-    SET status = :status, attempts = attempts + 1, smtp_code = :code, smtp_reply = :reply,
-        updated_at = now()
-    WHERE id = :rid AND status = 'pending'
-    """
-)
-_ABANDON_PENDING = text(
-    "UPDATE email_recipients SET status = 'abandoned', updated_at = now()"
-    " WHERE email_id = :id AND status = 'pending'"
-)
-_ANY_ACCEPTED = text(
-    "SELECT exists(SELECT 1 FROM email_recipients WHERE email_id = :id AND status = 'accepted')"
-)
-_LOCK_ATTEMPT = text(
-    "SELECT 1 FROM emails WHERE id = :id AND status = 'sending' AND attempts = :attempt FOR UPDATE"
-)
-_FAIL_UNFINISHED = text(
-    """
-    UPDATE emails SET status = 'failed', failure_reason = :reason, last_error = :detail,
-        failed_at = now(), updated_at = now()
-    WHERE id = :id AND status NOT IN ('sent', 'failed', 'cancelled')
-    RETURNING id
-    """
-)
-_INSERT_OUTBOX = text(
-    """
-    INSERT INTO outbox (email_id, topic, key, payload, headers, available_at)
-    VALUES (:email_id, :topic, :key, :payload, :headers, :available_at)
-    """
-).bindparams(bindparam("payload", type_=JSONB), bindparam("headers", type_=JSONB))
+_SET_STATUS = """
+UPDATE emails SET status = $2::text, last_error = $3, failure_reason = $4, updated_at = now(),
+    sent_at = CASE WHEN $2::text = $5::text THEN now() ELSE sent_at END,
+    failed_at = CASE WHEN $2::text = $6::text THEN now() ELSE NULL END
+WHERE id = $1
+"""
 
 
 class DeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
-    async def claim(self, email_id: uuid.UUID, attempt: int) -> ClaimedEmail | None:
+    async def claim(self, email_id: uuid.UUID, attempt: int) -> Claim | None:
         """Take attempt `attempt` of an email, or None when that attempt is not due.
 
         Only an email waiting for delivery whose latest attempt is the one before can be
@@ -125,26 +74,30 @@ class DeliveryRepository:
         skipped. `scheduled` and `retrying` count as waiting: the relay moves them to `queued`
         only after the broker has the message, and the message may be read before that.
         """
-        params = {"id": email_id, "attempt": attempt}
-        row = (await self.session.execute(_CLAIM, params)).one_or_none()
+        row = await self.connection.fetchrow(
+            _CLAIM, email_id, attempt, EmailStatus.SENDING, list(CLAIMABLE)
+        )
         if row is None:
             return None
-        recipients = (await self.session.execute(_RECIPIENTS, {"id": email_id})).all()
-        attachments = (await self.session.execute(_ATTACHMENTS, {"id": email_id})).all()
-        return ClaimedEmail(
-            id=email_id,
-            attempt=attempt,
-            attempt_base=row.attempt_base,
-            sender_name=row.sender_name,
-            sender_email=row.sender_email,
-            subject=row.subject,
-            text=row.text_body,
-            html=row.html_body,
-            expires_at=row.expires_at,
-            created_at=row.created_at,
-            recipients=[RecipientRow(r.id, r.kind, r.address, r.status) for r in recipients],
-            attachments=[Attachment(a.filename, a.content_type, a.content) for a in attachments],
+        recipients = await self.connection.fetch(_RECIPIENTS, email_id)
+        attachments = await self.connection.fetch(_ATTACHMENTS, email_id)
+        email = OutgoingEmail(
+            email_id=email_id,
+            sender_name=row["sender_name"],
+            sender_email=row["sender_email"],
+            subject=row["subject"],
+            text=row["text_body"],
+            html=row["html_body"],
+            to=[r["address"] for r in recipients if r["kind"] == "to"],
+            cc=[r["address"] for r in recipients if r["kind"] == "cc"],
+            bcc=[r["address"] for r in recipients if r["kind"] == "bcc"],
+            attachments=[Attachment(*attachment) for attachment in attachments],
+            created_at=row["created_at"],
         )
+        pending = {
+            r["address"]: r["id"] for r in recipients if r["status"] == RecipientStatus.PENDING
+        }
+        return Claim(email, attempt, row["attempt_base"], row["expires_at"], pending)
 
     async def still_owned(self, email_id: uuid.UUID, attempt: int) -> bool:
         """Whether attempt `attempt` is still this worker's to record, the email locked if so.
@@ -153,91 +106,96 @@ class DeliveryRepository:
         gave it to another attempt after this one overran: only the recipients' answers are
         recorded then (they are what the relay said), never a status or a retry.
         """
-        row = await self.session.execute(_LOCK_ATTEMPT, {"id": email_id, "attempt": attempt})
-        return row.first() is not None
-
-    async def fail_unfinished(self, email_id: uuid.UUID, reason: str, detail: str) -> bool:
-        """Close an email that could not be handled as `failed` (unless it is final already).
-
-        For an error outside any attempt's normal course; returns whether the email was closed.
-        """
-        row = await self.session.execute(
-            _FAIL_UNFINISHED, {"id": email_id, "reason": reason, "detail": detail}
+        owned = await self.connection.fetchval(
+            "SELECT true FROM emails WHERE id = $1 AND status = $3 AND attempts = $2 FOR UPDATE",
+            email_id,
+            attempt,
+            EmailStatus.SENDING,
         )
-        if row.first() is None:
-            return False
-        await self.session.execute(_ABANDON_PENDING, {"id": email_id})
-        return True
+        return bool(owned)
 
-    async def record_answers(self, updates: Sequence[RecipientUpdate]) -> None:
-        if updates:
-            await self.session.execute(
-                _UPDATE_RECIPIENT,
-                [
-                    {"rid": u.id, "status": u.status, "code": u.code, "reply": u.reply}
-                    for u in updates
-                ],
-            )
+    async def record_answers(self, claim: Claim, answers: Sequence[RecipientAnswer]) -> None:
+        """Each answered recipient's new state (a deferral leaves it `pending`)."""
+        answered = [answer for answer in answers if answer.recipient in claim.pending]
+        if not answered:
+            return
+        await self.connection.execute(
+            """
+            UPDATE email_recipients r SET status = a.status, attempts = r.attempts + 1,
+                smtp_code = a.code, smtp_reply = a.reply, updated_at = now()
+            FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::text[])
+                AS a(id, status, code, reply)
+            WHERE r.id = a.id AND r.status = $5
+            """,
+            [claim.pending[answer.recipient] for answer in answered],
+            [answer.recipient_status for answer in answered],
+            [answer.code for answer in answered],
+            [answer.reply for answer in answered],
+            RecipientStatus.PENDING,
+        )
 
     async def schedule_retry(self, email_id: uuid.UUID, last_error: str | None) -> None:
-        await self._set_status(email_id, "retrying", last_error=last_error)
+        await self._set_status(email_id, EmailStatus.RETRYING, last_error)
 
-    async def finish(self, email_id: uuid.UUID, last_error: str | None, failure_reason: str) -> str:
+    async def finish(
+        self, email_id: uuid.UUID, last_error: str | None, reason: FailureReason
+    ) -> EmailStatus:
         """Close the email: `sent` if anyone accepted it, else `failed`. Returns the status."""
-        await self.session.execute(_ABANDON_PENDING, {"id": email_id})
-        accepted = (await self.session.execute(_ANY_ACCEPTED, {"id": email_id})).scalar_one()
-        if accepted:
-            await self._set_status(email_id, "sent", last_error=last_error)
-            return "sent"
-        await self._set_status(
-            email_id, "failed", last_error=last_error, failure_reason=failure_reason
+        await self._abandon_pending(email_id)
+        accepted = await self.connection.fetchval(
+            "SELECT EXISTS (SELECT FROM email_recipients WHERE email_id = $1 AND status = $2)",
+            email_id,
+            RecipientStatus.ACCEPTED,
         )
-        return "failed"
+        if accepted:
+            await self._set_status(email_id, EmailStatus.SENT, last_error)
+            return EmailStatus.SENT
+        await self._set_status(email_id, EmailStatus.FAILED, last_error, reason)
+        return EmailStatus.FAILED
 
     async def _set_status(
         self,
         email_id: uuid.UUID,
-        status: str,
-        *,
+        status: EmailStatus,
         last_error: str | None,
-        failure_reason: str | None = None,
+        reason: FailureReason | None = None,
     ) -> None:
-        await self.session.execute(
-            text(
-                """
-                UPDATE emails SET status = :status, last_error = :last_error,
-                    failure_reason = :reason, updated_at = now(),
-                    sent_at = CASE WHEN :is_sent THEN now() ELSE sent_at END,
-                    failed_at = CASE WHEN :is_failed THEN now() ELSE NULL END
-                WHERE id = :id
-                """
-            ),
-            {
-                "id": email_id,
-                "status": status,
-                "last_error": last_error,
-                "reason": failure_reason,
-                "is_sent": status == "sent",
-                "is_failed": status == "failed",
-            },
+        await self.connection.execute(
+            _SET_STATUS,
+            email_id,
+            status,
+            last_error,
+            reason,
+            EmailStatus.SENT,
+            EmailStatus.FAILED,
         )
 
-    async def add_outbox(
-        self,
-        email_id: uuid.UUID,
-        topic: str,
-        payload: dict[str, Any],
-        headers: dict[str, str],
-        available_at: datetime,
-    ) -> None:
-        await self.session.execute(
-            _INSERT_OUTBOX,
-            {
-                "email_id": email_id,
-                "topic": topic,
-                "key": str(email_id),
-                "payload": payload,
-                "headers": headers,
-                "available_at": available_at,
-            },
+    async def fail_unfinished(
+        self, email_id: uuid.UUID, reason: FailureReason, detail: str
+    ) -> bool:
+        """Close an email that could not be handled as `failed` (unless it is final already).
+
+        For an error outside any attempt's normal course; returns whether the email was closed.
+        """
+        closed = await self.connection.fetchval(
+            "UPDATE emails SET status = $2, failure_reason = $3, last_error = $4,"
+            " failed_at = now(), updated_at = now()"
+            " WHERE id = $1 AND NOT status = ANY($5::text[]) RETURNING true",
+            email_id,
+            EmailStatus.FAILED,
+            reason,
+            detail,
+            list(FINAL),
+        )
+        if closed:
+            await self._abandon_pending(email_id)
+        return bool(closed)
+
+    async def _abandon_pending(self, email_id: uuid.UUID) -> None:
+        await self.connection.execute(
+            "UPDATE email_recipients SET status = $2, updated_at = now()"
+            " WHERE email_id = $1 AND status = $3",
+            email_id,
+            RecipientStatus.ABANDONED,
+            RecipientStatus.PENDING,
         )

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import email.policy
 import socket
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
@@ -24,6 +23,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import structlog
 
+from eccs.delivery.answers import RecipientAnswer, message_error, session_error
 from eccs.delivery.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -39,34 +39,6 @@ log = structlog.get_logger(__name__)
 CLOSING = 421
 _STARTTLS = {"true": True, "false": False, "auto": None}  # aiosmtplib: None = when offered
 _ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
-
-
-@dataclass(frozen=True)
-class RecipientAnswer:
-    """The relay's final word on one recipient in one attempt (no code: nothing was heard).
-
-    `permanent` marks a final failure that is ours, not the relay's: the message cannot be sent
-    through this relay at all (say, it needs SMTPUTF8 and the relay lacks it). No SMTP code is
-    invented for it; `reply` says what happened.
-    """
-
-    recipient: str
-    code: int | None
-    reply: str
-    permanent: bool = False
-
-    @property
-    def accepted(self) -> bool:
-        return self.code is not None and 200 <= self.code < 300
-
-    @property
-    def refused(self) -> bool:
-        return self.permanent or (self.code is not None and 500 <= self.code < 600)
-
-    @property
-    def deferred(self) -> bool:
-        """Worth another try: a 4xx, or no answer at all."""
-        return not (self.accepted or self.refused)
 
 
 @dataclass(frozen=True)
@@ -196,7 +168,7 @@ class SmtpSender:
         except (aiosmtplib.SMTPException, OSError) as exc:
             metrics.SMTP_CONNECTIONS.labels("failed").inc()
             log.warning("smtp_connect_failed", host=settings.smtp_host, error=str(exc))
-            raise _session_error(exc) from exc
+            raise session_error(exc) from exc
         metrics.SMTP_CONNECTIONS.labels("opened").inc()
         _disable_nagle(client)
         return client
@@ -271,7 +243,7 @@ async def _mail_from(client: aiosmtplib.SMTP, envelope: _Envelope, encoding: str
     except aiosmtplib.SMTPSenderRefused as exc:
         if exc.code == CLOSING or not client.is_connected:
             raise _ConnectionGone(exc.code, exc.message) from exc
-        raise _message_error(exc.code, exc.message) from exc
+        raise message_error(exc.code, exc.message) from exc
     except aiosmtplib.SMTPServerDisconnected as exc:
         raise _ConnectionGone(None, f"connection lost: {exc.message}") from exc
     except aiosmtplib.SMTPTimeoutError as exc:
@@ -326,7 +298,7 @@ async def _data(client: aiosmtplib.SMTP, content: bytes) -> aiosmtplib.SMTPRespo
     try:
         return await client.data(content)
     except aiosmtplib.SMTPDataError as exc:
-        raise _message_error(exc.code, exc.message) from exc
+        raise message_error(exc.code, exc.message) from exc
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as exc:
         # The relay may have taken the message before the connection broke; a retry may
         # duplicate it, with the same Message-ID.
@@ -363,21 +335,3 @@ def _disable_nagle(client: aiosmtplib.SMTP) -> None:
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-def _message_error(code: int, reply: str) -> DeliveryError:
-    """The relay's verdict on the whole message: 5xx is final, anything else may pass later."""
-    if 500 <= code < 600:
-        return PermanentDeliveryError(code, reply)
-    return TemporaryDeliveryError(code, reply)
-
-
-def _session_error(exc: aiosmtplib.SMTPException | OSError) -> TemporaryDeliveryError:
-    """Connecting, EHLO, STARTTLS or AUTH failed. Always temporary, even on a 5xx: the relay
-    refused our session, not this message, so once the relay (or our configuration) is fixed,
-    the email can go out."""
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return TemporaryDeliveryError(exc.code, exc.message)
-    if isinstance(exc, ssl.SSLError):
-        return TemporaryDeliveryError(None, f"TLS with the SMTP server failed: {exc}")
-    return TemporaryDeliveryError(None, str(exc))

@@ -28,6 +28,7 @@ from eccs.devmail.rules import DEFAULT_RULES, RecipientGate, Rules
 from eccs.devmail.smtp import CatchingHandler, SmtpListener
 from eccs.devmail.store import DEFAULT_CAPACITY, Inbox
 from eccs.platform.http import create_app
+from eccs.platform.service import ReadyChecks
 from eccs.platform.settings import Fragment, HttpSettings, load
 
 __all__ = ["DevMailCatcher", "DevMailSettings", "Rules", "build"]
@@ -116,7 +117,7 @@ def build(
         title="ECCS development mail catcher",
         description="Messages caught by the embedded mode's SMTP server.",
         lifespan=lifespan,
-        ready_checks={},
+        checks=ReadyChecks({}),
         max_request_bytes=http.max_request_bytes,
         trusted_proxies=http.trusted_proxies,
     )

@@ -83,7 +83,7 @@ class DataDir:
     def signing_key_file(self) -> Path:
         """auth-service's key: generated once, then kept, so sessions survive a restart."""
         if not self.jwt_key.exists():
-            from eccs.identity.tokens import generate_ed25519_pem
+            from eccs.platform.security import generate_ed25519_pem
 
             descriptor = os.open(self.jwt_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as key:

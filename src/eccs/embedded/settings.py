@@ -39,3 +39,29 @@ def external_parts(environ: Mapping[str, str]) -> dict[str, str]:
                 found[part] = variable
                 break
     return found
+
+
+def service_environ(
+    user: Mapping[str, str],
+    started: Mapping[str, str],
+    data_dir: Path,
+    signing_key_file: Path,
+    local_url: str,
+    external: Mapping[str, str],
+) -> dict[str, str]:
+    """The services' environment: the user's, pointed at the parts embedded mode `started`,
+    with embedded defaults where the user set nothing."""
+    environ = {**user, **started, "ECCS_DATA_DIR": str(data_dir), "AUTH_SERVICE_URL": local_url}
+    if not (environ.get("JWT_PRIVATE_KEY") or environ.get("JWT_PRIVATE_KEY_FILE")):
+        environ["JWT_PRIVATE_KEY_FILE"] = str(signing_key_file)
+    if "SMTP" not in external:
+        for variable in ("SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE"):
+            environ.pop(variable, None)  # the mail catcher offers no authentication
+        environ.setdefault("SMTP_TIMEOUT_SECONDS", "10")
+    if "Kafka" not in external:
+        # tansu assigns a new group's partitions after about half of this: ~1.5 s, not 5.
+        environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", "3000")
+    smtp_timeout = float(environ.get("SMTP_TIMEOUT_SECONDS", "30"))
+    environ.setdefault("EMAIL_VISIBILITY_TIMEOUT_SECONDS", str(max(15.0, smtp_timeout + 5)))
+    environ.setdefault("LOG_FORMAT", "console")
+    return environ

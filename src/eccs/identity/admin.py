@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from eccs.identity.errors import EmailTaken
-from eccs.identity.models import User
 from eccs.identity.passwords import PasswordHasher
+from eccs.identity.repository import UserRow
 from eccs.identity.service import AccountService, Identity
 from eccs.identity.settings import IdentitySettings
 from eccs.identity.tokens import SigningKey, generate_ed25519_pem
-from eccs.platform import db
 from eccs.platform.addresses import check_address, check_header_safe
+from eccs.platform.db import Database
 from eccs.platform.errors import InvalidInput
 from eccs.platform.settings import DatabaseSettings, load
 
 
 async def create_user(
-    database: DatabaseSettings, email: str, name: str, password: str, *, admin: bool
-) -> User:
+    settings_of_database: DatabaseSettings, email: str, name: str, password: str, *, admin: bool
+) -> UserRow:
     """Create an account with the same rules as sign-up; raises ValueError with the reason."""
     # Each value is checked on its own so the message names the one at fault (a name with a line
     # break used to be reported against the email address), and a blank name is refused as
@@ -36,16 +36,15 @@ async def create_user(
     identity = Identity(
         settings, SigningKey(generate_ed25519_pem()), PasswordHasher(settings.bcrypt_rounds)
     )
-    engine = db.create_engine(database, application_name="eccs-cli")
+    database = Database(settings_of_database, application_name="eccs-cli")
+    await database.open()
     try:
-        async with db.session_factory(engine)() as session:
-            service = AccountService(session, identity)
-            user = await service.register(email, password, name, role="admin" if admin else "user")
-            await session.commit()
-            return user
+        async with database.transaction() as connection:
+            service = AccountService(connection, identity)
+            return await service.register(email, password, name, role="admin" if admin else "user")
     except EmailTaken as exc:
         raise ValueError(f"an account with {email} already exists") from exc
     except InvalidInput as exc:
         raise ValueError(f"the {exc.message}") from exc
     finally:
-        await engine.dispose()
+        await database.close()

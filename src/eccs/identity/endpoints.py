@@ -19,17 +19,17 @@ from eccs.identity.schemas import (
     VerifiedOut,
 )
 from eccs.identity.service import AccountService, Identity
-from eccs.platform.db import DbSession
+from eccs.platform.db import transaction
+from eccs.platform.dependencies import CurrentUser, Db
 from eccs.platform.errors import NotAuthenticated
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentUser
 
 router = api_router("/api/auth", "auth")
 
 
-async def _accounts(request: Request, session: DbSession) -> AccountService:
+async def _accounts(request: Request, db: Db) -> AccountService:
     identity: Identity = request.app.state.identity
-    return AccountService(session, identity)
+    return AccountService(db, identity)
 
 
 Accounts = Annotated[AccountService, Depends(_accounts)]
@@ -43,15 +43,13 @@ Accounts = Annotated[AccountService, Depends(_accounts)]
     summary="Create an account and sign in",
 )
 async def register(
-    body: RegisterRequest, request: Request, accounts: Accounts, session: DbSession
-) -> dict[str, Any]:
-    # Counted in a transaction of its own: the attempt counts even when the sign-up fails.
+    body: RegisterRequest, request: Request, accounts: Accounts, db: Db
+) -> SessionOut:
+    # Counted on its own: the attempt counts even when the sign-up fails.
     await accounts.count_sign_up(_client_address(request))
-    await session.commit()
-    user = await accounts.register(body.email, body.password, body.name)
-    tokens = await accounts.start_session(user)
-    await session.commit()
-    return tokens
+    async with transaction(db):
+        user = await accounts.register(body.email, body.password, body.name)
+        return await accounts.start_session(user)
 
 
 @router.post(
@@ -60,17 +58,11 @@ async def register(
     responses=errors(401, 422, 429),
     summary="Sign in with email and password",
 )
-async def login(
-    body: LoginRequest, request: Request, accounts: Accounts, session: DbSession
-) -> dict[str, Any]:
-    try:
+async def login(body: LoginRequest, request: Request, accounts: Accounts, db: Db) -> SessionOut:
+    # A failure must count even though the request fails.
+    async with transaction(db, commit_on=(InvalidCredentials,)):
         user = await accounts.login(body.email, body.password, _client_address(request))
-    except InvalidCredentials:
-        await session.commit()  # the failure must count even though the request fails
-        raise
-    tokens = await accounts.start_session(user)
-    await session.commit()
-    return tokens
+        return await accounts.start_session(user)
 
 
 def _client_address(request: Request) -> str:
@@ -93,14 +85,10 @@ def _client_address(request: Request) -> str:
     responses=errors(401, 422),
     summary="Exchange a refresh token for a new pair (rotation)",
 )
-async def refresh(body: RefreshRequest, accounts: Accounts, session: DbSession) -> dict[str, Any]:
-    try:
-        tokens = await accounts.refresh(body.refresh_token)
-    except NotAuthenticated:
-        await session.commit()  # a detected reuse has revoked the family; keep that
-        raise
-    await session.commit()
-    return tokens
+async def refresh(body: RefreshRequest, accounts: Accounts, db: Db) -> SessionOut:
+    # A detected reuse has revoked the whole sign-in: that must stand.
+    async with transaction(db, commit_on=(NotAuthenticated,)):
+        return await accounts.refresh(body.refresh_token)
 
 
 @router.post(
@@ -109,18 +97,15 @@ async def refresh(body: RefreshRequest, accounts: Accounts, session: DbSession) 
     responses=errors(401, 422),
     summary="End the sign-in this refresh token belongs to",
 )
-async def logout(body: RefreshRequest, accounts: Accounts, session: DbSession) -> Response:
-    await accounts.logout(body.refresh_token)
-    await session.commit()
+async def logout(body: RefreshRequest, accounts: Accounts, db: Db) -> Response:
+    async with transaction(db):
+        await accounts.logout(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me", response_model=UserOut, responses=errors(401), summary="The signed-in user")
-async def me(user: CurrentUser, accounts: Accounts) -> Any:
-    found = await accounts.users.by_id(user.id)
-    if found is None:
-        raise NotAuthenticated("The account of this token no longer exists.")
-    return found
+async def me(user: CurrentUser, accounts: Accounts) -> UserOut:
+    return await accounts.me(user.id)
 
 
 @router.get(

@@ -5,10 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from eccs.identity.errors import (
     EmailTaken,
@@ -17,18 +13,22 @@ from eccs.identity.errors import (
     LoginThrottled,
     RefreshTokenReused,
 )
-from eccs.identity.models import RefreshToken, User
 from eccs.identity.passwords import PasswordHasher, password_problem
 from eccs.identity.repository import (
+    AddressInUse,
     RefreshTokenRepository,
+    RefreshTokenRow,
     SignInAddressRepository,
     ThrottleEventRepository,
     UserRepository,
+    UserRow,
 )
+from eccs.identity.schemas import SessionOut, UserOut
 from eccs.identity.settings import IdentitySettings
 from eccs.identity.throttle import Throttle, ThrottleRule, ThrottleRules
 from eccs.identity.tokens import RefreshSecret, SigningKey, access_claims
-from eccs.platform.errors import FieldProblem, InvalidInput
+from eccs.platform.db import Connection
+from eccs.platform.errors import FieldProblem, InvalidInput, NotAuthenticated
 from eccs.platform.metrics import LOGINS, REFRESH_REUSE
 
 THROTTLE_ACCOUNT_LENGTH = 320
@@ -75,45 +75,42 @@ class Identity:
 
 
 def session_payload(
-    user: User, access_token: str, refresh: RefreshSecret, ttl: int
-) -> dict[str, Any]:
+    user: UserRow, access_token: str, refresh: RefreshSecret, ttl: int
+) -> SessionOut:
     """The body of register, login and refresh answers."""
-    return {
-        "access_token": access_token,
-        "refresh_token": str(refresh),
-        "token_type": "bearer",
-        "expires_in": ttl,
-        "user": {"id": str(user.id), "email": user.email, "name": user.name, "role": user.role},
-    }
+    return SessionOut(
+        access_token=access_token,
+        refresh_token=str(refresh),
+        expires_in=ttl,
+        user=UserOut(id=user.id, email=user.email, name=user.name, role=user.role),
+    )
 
 
 class AccountService:
-    def __init__(self, session: AsyncSession, identity: Identity) -> None:
+    def __init__(self, connection: Connection, identity: Identity) -> None:
         self.identity = identity
-        self.users = UserRepository(session)
-        self.tokens = RefreshTokenRepository(session)
-        self.throttle = Throttle(ThrottleEventRepository(session), identity.throttle_rules())
-        self.sign_in_addresses = SignInAddressRepository(session)
+        self.users = UserRepository(connection)
+        self.tokens = RefreshTokenRepository(connection)
+        self.throttle = Throttle(ThrottleEventRepository(connection), identity.throttle_rules())
+        self.sign_in_addresses = SignInAddressRepository(connection)
 
     async def count_sign_up(self, client_address: str) -> None:
         """A sign-up from the API counts against its client address, successful or not; 429
         when it is one too many."""
         await self.throttle.check_registration(client_address, utcnow())
 
-    async def register(self, email: str, password: str, name: str, role: str = "user") -> User:
+    async def register(self, email: str, password: str, name: str, role: str = "user") -> UserRow:
         if problem := password_problem(password, email):
             raise InvalidInput.on("password", problem)
         if await self.users.by_email(email) is not None:
             raise EmailTaken(fields=[_taken()])
         hashed = await self.identity.hasher.hash(password)
         try:
-            return await self.users.add(
-                User(email=email, name=name, password_hash=hashed, role=role)
-            )
-        except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
+            return await self.users.add(email, name, hashed, role)
+        except AddressInUse as exc:  # a concurrent sign-up with the same address won the race
             raise EmailTaken(fields=[_taken()]) from exc
 
-    async def login(self, email: str, password: str, client_address: str) -> User:
+    async def login(self, email: str, password: str, client_address: str) -> UserRow:
         """Check credentials; failures are recorded (the caller commits them before answering)."""
         now = utcnow()
         # Clipped: lower() can lengthen text ("İ" becomes two characters), and an address that
@@ -138,11 +135,18 @@ class AccountService:
         LOGINS.labels("success").inc()
         return user
 
-    async def start_session(self, user: User) -> dict[str, Any]:
+    async def me(self, user_id: uuid.UUID) -> UserOut:
+        user = await self.users.by_id(user_id)
+        if user is None:
+            raise NotAuthenticated("The account of this token no longer exists.")
+        return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)
+
+    async def start_session(self, user: UserRow) -> SessionOut:
         """A new token family: an access token and the first refresh token."""
         return await self._issue(user, family_id=uuid.uuid4(), now=utcnow())
 
-    async def refresh(self, presented: str) -> dict[str, Any]:
+    async def refresh(self, presented: str) -> SessionOut:
+        """Callers hold a transaction: the token row stays locked until it ends."""
         secret = RefreshSecret.parse(presented)
         row = await self.tokens.lock(secret.id) if secret else None
         now = utcnow()
@@ -156,18 +160,17 @@ class AccountService:
         if user is None:
             raise InvalidRefreshToken()
         pair = await self._issue(user, family_id=row.family_id, now=now)
-        row.rotated_at = now
-        row.successor = secret.seal(pair)
+        await self.tokens.rotated(row.id, now, secret.seal(pair.model_dump(mode="json")))
         return pair
 
     async def _reused(
-        self, secret: RefreshSecret, row: RefreshToken, now: datetime
-    ) -> dict[str, Any]:
+        self, secret: RefreshSecret, row: RefreshTokenRow, now: datetime
+    ) -> SessionOut:
         """Two tabs refreshing at once get the same pair; a later reuse means theft."""
         grace = timedelta(seconds=self.identity.settings.refresh_reuse_grace_seconds)
         assert row.rotated_at is not None
         if now - row.rotated_at <= grace and row.successor is not None:
-            return secret.open(row.successor)
+            return SessionOut.model_validate(secret.open(row.successor))
         await self.tokens.revoke_family(row.family_id, now)
         REFRESH_REUSE.inc()
         raise RefreshTokenReused()
@@ -179,23 +182,15 @@ class AccountService:
             raise InvalidRefreshToken()
         await self.tokens.revoke_family(row.family_id, utcnow())
 
-    async def _issue(self, user: User, *, family_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+    async def _issue(self, user: UserRow, *, family_id: uuid.UUID, now: datetime) -> SessionOut:
         settings = self.identity.settings
         ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         access = self.identity.key.sign(
             access_claims(user.id, user.email, user.name, user.role, now, ttl)
         )
         refresh = RefreshSecret.new()
-        await self.tokens.add(
-            RefreshToken(
-                id=refresh.id,
-                family_id=family_id,
-                user_id=user.id,
-                secret_hash=refresh.digest,
-                created_at=now,
-                expires_at=now + timedelta(days=settings.refresh_token_ttl_days),
-            )
-        )
+        expires_at = now + timedelta(days=settings.refresh_token_ttl_days)
+        await self.tokens.add(refresh.id, family_id, user.id, refresh.digest, now, expires_at)
         return session_payload(user, access, refresh, settings.access_token_ttl_seconds)
 
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from eccs.platform.security import AUDIENCE, ISSUER, Principal, decode_with
+from eccs.platform.security import generate_ed25519_pem as generate_ed25519_pem
 from eccs.platform.settings import ConfigError
 
 
@@ -58,13 +59,6 @@ def _thumbprint(jwk: dict[str, Any]) -> str:
     canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def generate_ed25519_pem() -> str:
-    key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
 
 
 def access_claims(

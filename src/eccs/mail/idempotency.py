@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from eccs.mail.errors import IdempotencyInProgress, IdempotencyMismatch
-from eccs.mail.models import IdempotencyKey
+from eccs.platform.db import Connection
 from eccs.platform.errors import FieldProblem
 
 
@@ -39,29 +36,43 @@ def _lock_id(user_id: uuid.UUID, endpoint: str, key: str) -> int:
 
 
 class IdempotencyStore:
-    def __init__(self, session: AsyncSession, ttl: timedelta) -> None:
-        self.session = session
+    def __init__(self, connection: Connection, ttl: timedelta) -> None:
+        self.connection = connection
         self.ttl = ttl
 
     async def claim(
         self, user_id: uuid.UUID, endpoint: str, key: str, fingerprint: bytes, now: datetime
     ) -> StoredResponse | None:
-        """The stored answer to replay, or None when this request should run (key now held)."""
-        lock = select(func.pg_try_advisory_xact_lock(_lock_id(user_id, endpoint, key)))
-        if not (await self.session.execute(lock)).scalar_one():
+        """The stored answer to replay, or None when this request should run (key now held).
+
+        Call it in the transaction that does the work: the lock is held until it ends."""
+        locked = await self.connection.fetchval(
+            "SELECT pg_try_advisory_xact_lock($1)", _lock_id(user_id, endpoint, key)
+        )
+        if not locked:
             raise IdempotencyInProgress()
-        row = await self.session.get(IdempotencyKey, (user_id, endpoint, key))
+        row = await self.connection.fetchrow(
+            "SELECT request_hash, response_status, response_body, expires_at"
+            " FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3",
+            user_id,
+            endpoint,
+            key,
+        )
         if row is None:
             return None
-        if row.expires_at <= now:
-            await self.session.delete(row)
-            await self.session.flush()
+        if row["expires_at"] <= now:
+            await self.connection.execute(
+                "DELETE FROM idempotency_keys WHERE user_id = $1 AND endpoint = $2 AND key = $3",
+                user_id,
+                endpoint,
+                key,
+            )
             return None
-        if row.request_hash != fingerprint:
+        if row["request_hash"] != fingerprint:
             raise IdempotencyMismatch(
                 fields=[FieldProblem("Idempotency-Key", "was used with another body")]
             )
-        return StoredResponse(row.response_status, row.response_body)
+        return StoredResponse(row["response_status"], row["response_body"])
 
     async def record(
         self,
@@ -72,19 +83,18 @@ class IdempotencyStore:
         response: StoredResponse,
         now: datetime,
     ) -> None:
-        self.session.add(
-            IdempotencyKey(
-                user_id=user_id,
-                endpoint=endpoint,
-                key=key,
-                request_hash=fingerprint,
-                response_status=response.status,
-                response_body=response.body,
-                created_at=now,
-                expires_at=now + self.ttl,
-            )
+        await self.connection.execute(
+            "INSERT INTO idempotency_keys (user_id, endpoint, key, request_hash, response_status,"
+            " response_body, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            user_id,
+            endpoint,
+            key,
+            fingerprint,
+            response.status,
+            response.body,
+            now,
+            now + self.ttl,
         )
-        await self.session.flush()
 
     async def purge_expired(self, now: datetime) -> None:
-        await self.session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
+        await self.connection.execute("DELETE FROM idempotency_keys WHERE expires_at <= $1", now)

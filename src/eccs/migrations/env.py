@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import eccs.audit.models
+import eccs.contracts.tables
 import eccs.identity.models
 import eccs.mail.models  # noqa: F401  (registers the tables on the metadata)
 from eccs.platform.db import Base

@@ -1,25 +1,35 @@
-"""PostgreSQL access: one async engine per process, one session per request or message.
+"""PostgreSQL access: one asyncpg pool per process, and one connection per request or message.
 
-The caller that owns the unit of work (an endpoint, a message handler) commits; services only flush.
+Tables are defined once, as SQLAlchemy models (`Base`), and Alembic migrates them. At run time
+every statement is SQL written in a domain's repository and run by asyncpg, prepared once per
+connection: no ORM stands between a request and the database (on the send path the ORM cost more
+CPU per request than PostgreSQL spent answering it: bench/README.md).
+
+The edge owns the unit of work. An HTTP request gets a connection from the `Db` dependency
+(platform/dependencies.py); a statement on its own commits by itself, and an endpoint that
+writes with several statements groups them in `transaction(db)`. Services and repositories
+never commit.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Any, TypeAlias
 
-from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+import asyncpg
+import asyncpg.pool
+import orjson
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from eccs.platform.background import bounded
 from eccs.platform.settings import DatabaseSettings
 
+# What a repository gets: a connection of its own, or one lent by the pool.
+Connection: TypeAlias = (
+    "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
+)
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -27,41 +37,114 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# A server that accepts the connection and then says nothing fails the caller after this.
+CONNECT_TIMEOUT_SECONDS = 10.0
+CLOSE_SECONDS = 5.0
 
 
 class Base(DeclarativeBase):
+    """Every table's definition (the migrations are generated from these)."""
+
     metadata = MetaData(naming_convention=NAMING)
 
 
-def create_engine(settings: DatabaseSettings, *, application_name: str) -> AsyncEngine:
-    return create_async_engine(
-        settings.sqlalchemy_url(),
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
-        # No ping per checkout (a round trip on every request); connections are recycled
-        # instead, and one broken by a server restart fails one request and is discarded.
-        pool_recycle=300,
-        # A statement's parameters are users' addresses, subjects and bodies: never in an error.
-        hide_parameters=True,
-        # Every date computed in SQL (stats buckets, day arithmetic) is in UTC, whatever the
-        # server's or the role's default time zone.
-        connect_args={"server_settings": {"application_name": application_name, "timezone": "UTC"}},
-    )
+class Database:
+    """A pool of connections, opened lazily: a service starts whether or not PostgreSQL is up,
+    and /ready says so."""
+
+    def __init__(self, settings: DatabaseSettings, *, application_name: str) -> None:
+        self.url = settings.libpq_url()
+        self.pool_size = settings.database_pool_size
+        self.application_name = application_name
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self._pool = asyncpg.create_pool(
+            self.url,
+            min_size=0,
+            max_size=self.pool_size,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            # A connection unused this long is closed: a server restart is met with new ones.
+            max_inactive_connection_lifetime=300,
+            init=_prepare_connection,
+            # Every date computed in SQL (stats buckets, day arithmetic) is in UTC, whatever
+            # the server's or the role's default time zone.
+            server_settings={"application_name": self.application_name, "timezone": "UTC"},
+        )
+        await self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            with contextlib.suppress(Exception):
+                await bounded(self._pool.close(), CLOSE_SECONDS)
+            self._pool.terminate()
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("Database.open() was not called")
+        return self._pool
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A connection whose statements commit one by one."""
+        async with self.pool.acquire() as connection:
+            yield connection
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A connection in a transaction, committed when the block ends (rolled back if it
+        raises)."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            yield connection
+
+    async def ping(self) -> None:
+        async with self.connection() as connection:
+            await connection.fetchval("SELECT 1")
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+@contextlib.asynccontextmanager
+async def transaction(
+    connection: Connection, *, commit_on: tuple[type[BaseException], ...] = ()
+) -> AsyncIterator[Connection]:
+    """A transaction on the request's connection: committed when the block ends, rolled back
+    if it raises, unless it raises one of `commit_on` (a failure that must be recorded, such
+    as a failed sign-in counted by the throttle)."""
+    started = connection.transaction()
+    await started.start()
+    try:
+        yield connection
+    except commit_on:
+        await started.commit()
+        raise
+    except BaseException:
+        await started.rollback()
+        raise
+    await started.commit()
 
 
-async def ping(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+def like_prefix(text: str | None) -> str | None:
+    """A LIKE pattern, in lower case, for text starting with `text` literally (None: any)."""
+    return _escaped_for_like(text.lower()) + "%" if text else None
 
 
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessions
-    async with factory() as session:
-        yield session
+def like_containing(text: str) -> str:
+    """An (I)LIKE pattern for text containing `text` literally."""
+    return "%" + _escaped_for_like(text) + "%"
 
 
-DbSession = Annotated[AsyncSession, Depends(_request_session)]
+def _escaped_for_like(text: str) -> str:
+    # % and _ match only themselves; backslash is LIKE's escape character.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def _prepare_connection(connection: Connection) -> None:
+    # JSON columns in and out as Python values, through orjson.
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(
+            kind, encoder=_json_text, decoder=orjson.loads, schema="pg_catalog"
+        )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()

@@ -9,9 +9,9 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 import structlog
@@ -29,13 +29,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eccs.platform.docs import install_docs
-from eccs.platform.errors import AppError, Degraded, FieldProblem, PayloadTooLarge
+from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from eccs.platform.service import Readiness, ReadyChecks
 from eccs.platform.telemetry import context_from, span
 
 log = structlog.get_logger("eccs.http")
 
-ReadyCheck = Callable[[], Awaitable[object]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -399,14 +399,11 @@ def create_app(
     service: str,
     title: str,
     lifespan: Lifespan,
-    ready_checks: Mapping[str, ReadyCheck],
+    checks: ReadyChecks,
     max_request_bytes: int,
     trusted_proxies: list[str],
     description: str = "",
-    reported_checks: Mapping[str, ReadyCheck] | None = None,
 ) -> FastAPI:
-    """`ready_checks` decide /ready's status; `reported_checks` only show their state in its body
-    (a dependency the service copes without, such as the broker for the API)."""
     app = FastAPI(
         title=title,
         description=description,
@@ -420,7 +417,7 @@ def create_app(
     app.add_middleware(Observe, service=service)
     app.add_middleware(SafeDefaults)
     _add_proxy_headers(app, trusted_proxies)
-    _add_operational_routes(app, ready_checks, reported_checks or {})
+    _add_operational_routes(app, checks)
     install_docs(app, openapi_url="/openapi.json", title=title)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -439,14 +436,7 @@ class Health(BaseModel):
     status: str
 
 
-class Readiness(BaseModel):
-    status: Literal["ready", "degraded", "not_ready"]
-    checks: dict[str, str]
-
-
-def _add_operational_routes(
-    app: FastAPI, checks: Mapping[str, ReadyCheck], reported: Mapping[str, ReadyCheck]
-) -> None:
+def _add_operational_routes(app: FastAPI, checks: ReadyChecks) -> None:
     @app.get("/health", tags=["operations"], summary="The process is alive")
     async def health() -> Health:
         return Health(status="ok")
@@ -459,12 +449,8 @@ def _add_operational_routes(
         response_model=Readiness,
     )
     async def ready() -> Response:
-        every = {**reported, **checks}
-        results = await asyncio.gather(*(_run_check(check) for check in every.values()))
-        states = dict(zip(every, results, strict=True))
-        status = _overall([states[name] for name in checks])
-        body = Readiness(status=status, checks=states)
-        return JSONResponse(body.model_dump(), status_code=200 if status == "ready" else 503)
+        readiness = await checks.run()
+        return JSONResponse(readiness.model_dump(), status_code=200 if readiness.ready else 503)
 
     registry = _metrics_registry()
 
@@ -484,26 +470,6 @@ def _metrics_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry
-
-
-async def _run_check(check: ReadyCheck) -> str:
-    try:
-        await asyncio.wait_for(check(), timeout=2.0)
-    except Degraded as exc:
-        return f"degraded: {exc}"[:500]
-    except Exception as exc:  # a readiness probe reports every failure rather than raising it
-        return f"error: {type(exc).__name__}: {exc}"[:300]
-    return "ok"
-
-
-def _overall(states: list[str]) -> str:
-    """ready when every check is ok; degraded when the only trouble is a part working badly
-    (a consumer restarting over and over); not_ready when a dependency is down."""
-    if all(state == "ok" for state in states):
-        return "ready"
-    if all(state == "ok" or state.startswith("degraded:") for state in states):
-        return "degraded"
-    return "not_ready"
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

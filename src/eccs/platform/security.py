@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import httpx
 import jwt
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from eccs.platform.errors import AppError, Forbidden, NotAuthenticated
+from eccs.platform.errors import AppError, NotAuthenticated
 
 ISSUER = "eccs-auth"
 AUDIENCE = "eccs"
@@ -151,26 +151,9 @@ class CachedVerifier:
         return principal
 
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from /api/auth/login.")
-
-
-async def _current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated()
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(credentials.credentials)
-
-
-CurrentUser = Annotated[Principal, Depends(_current_user)]
-
-
-async def _current_admin(user: CurrentUser) -> Principal:
-    if not user.is_admin:
-        raise Forbidden("This needs the admin role.")
-    return user
-
-
-CurrentAdmin = Annotated[Principal, Depends(_current_admin)]
+def generate_ed25519_pem() -> str:
+    """A new signing key for access tokens, as PEM (what JWT_PRIVATE_KEY holds)."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()

@@ -1,9 +1,10 @@
-"""Composition root of auth-service."""
+"""Composition root of auth-service: accounts, sign-in and the keys that sign access tokens."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -18,12 +19,33 @@ from eccs.identity.repository import (
 from eccs.identity.service import Identity
 from eccs.identity.settings import IdentitySettings
 from eccs.identity.tokens import SigningKey
-from eccs.platform import db
 from eccs.platform.background import periodically
+from eccs.platform.db import Database
 from eccs.platform.http import create_app
+from eccs.platform.logging import configure_logging
 from eccs.platform.security import CachedVerifier, Principal
-from eccs.platform.settings import DatabaseSettings, HttpSettings, load
+from eccs.platform.service import ReadyChecks, Service
+from eccs.platform.settings import DatabaseSettings, HttpSettings, LogSettings, load
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
+
+HOUSEKEEPING_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    identity: IdentitySettings
+    database: DatabaseSettings
+    http: HttpSettings
+    telemetry: TelemetrySettings
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> AuthConfig:
+        return cls(
+            identity=load(IdentitySettings, environ),
+            database=load(DatabaseSettings, environ),
+            http=load(HttpSettings, environ),
+            telemetry=load(TelemetrySettings, environ),
+        )
 
 
 class LocalVerifier:
@@ -36,49 +58,49 @@ class LocalVerifier:
         return self.key.verify(token)
 
 
-HOUSEKEEPING_SECONDS = 600.0
-
-
-def build(environ: Mapping[str, str] | None = None) -> FastAPI:
-    identity_settings = load(IdentitySettings, environ)
-    configure_tracing("auth", load(TelemetrySettings, environ))
-    database = load(DatabaseSettings, environ)
-    http = load(HttpSettings, environ)
+def build(config: AuthConfig) -> Service:
+    configure_tracing("auth", config.telemetry)
+    settings = config.identity
     identity = Identity(
-        settings=identity_settings,
-        key=SigningKey(identity_settings.private_key_pem()),
-        hasher=PasswordHasher(identity_settings.bcrypt_rounds),
+        settings=settings,
+        key=SigningKey(settings.private_key_pem()),
+        hasher=PasswordHasher(settings.bcrypt_rounds),
     )
-    engine = db.create_engine(database, application_name="eccs-auth")
-
-    sessions = db.session_factory(engine)
+    database = Database(config.database, application_name="eccs-auth")
 
     async def housekeeping() -> None:
         now = datetime.now(UTC)
-        longest_window = identity.throttle_rules().longest_window
-        async with sessions() as session:
-            await ThrottleEventRepository(session).purge_before(now - longest_window)
-            await SignInAddressRepository(session).purge_before(now - identity.known_address_age)
-            await RefreshTokenRepository(session).purge_expired(now)
-            await session.commit()
+        async with database.connection() as connection:
+            since = now - identity.throttle_rules().longest_window
+            await ThrottleEventRepository(connection).purge_before(since)
+            await SignInAddressRepository(connection).purge_before(now - identity.known_address_age)
+            await RefreshTokenRepository(connection).purge_expired(now)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.sessions = sessions
+        await database.open()
+        app.state.database = database
         app.state.identity = identity
         app.state.token_verifier = CachedVerifier(LocalVerifier(identity.key))
         async with periodically("auth-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
             yield
-        await engine.dispose()
+        await database.close()
 
+    checks = ReadyChecks({"postgresql": database.ping})
     app = create_app(
         service="auth",
         title="ECCS auth-service",
         description="Accounts, sign-in, token refresh and the keys that verify access tokens.",
         lifespan=lifespan,
-        ready_checks={"postgresql": lambda: db.ping(engine)},
-        max_request_bytes=http.max_request_bytes,
-        trusted_proxies=http.trusted_proxies,
+        checks=checks,
+        max_request_bytes=config.http.max_request_bytes,
+        trusted_proxies=config.http.trusted_proxies,
     )
     app.include_router(router)
-    return app
+    return Service("auth", app, checks)
+
+
+def app_from_environment() -> FastAPI:
+    """For `eccs serve auth` (uvicorn builds it in each worker process)."""
+    configure_logging(load(LogSettings))  # in each worker process uvicorn starts
+    return build(AuthConfig.from_environ()).app

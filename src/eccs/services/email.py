@@ -1,9 +1,11 @@
-"""Composition root of email-service."""
+"""Composition root of email-service: the email API, templates, contacts, the operators' API,
+and the outbox relay that publishes what the API commits."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -18,43 +20,68 @@ from eccs.mail.idempotency import IdempotencyStore
 from eccs.mail.outbox import OutboxRelay, RelaySettings
 from eccs.mail.settings import MailSettings
 from eccs.mail.templates.endpoints import router as templates
-from eccs.platform import db
 from eccs.platform.background import periodically
+from eccs.platform.db import Database
 from eccs.platform.http import create_app
 from eccs.platform.kafka import KafkaSettings
+from eccs.platform.logging import configure_logging
 from eccs.platform.security import CachedVerifier, JwksVerifier
-from eccs.platform.settings import DatabaseSettings, HttpSettings, TokenVerifierSettings, load
+from eccs.platform.service import ReadyChecks, Service
+from eccs.platform.settings import (
+    DatabaseSettings,
+    HttpSettings,
+    LogSettings,
+    TokenVerifierSettings,
+    load,
+)
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
 HOUSEKEEPING_SECONDS = 600.0
 
 
-def build(environ: Mapping[str, str] | None = None) -> FastAPI:
-    configure_tracing("email", load(TelemetrySettings, environ))
-    database = load(DatabaseSettings, environ)
-    http = load(HttpSettings, environ)
-    mail = load(MailSettings, environ)
-    auth = load(TokenVerifierSettings, environ)
-    engine = db.create_engine(database, application_name="eccs-email")
+@dataclass(frozen=True)
+class EmailConfig:
+    mail: MailSettings
+    database: DatabaseSettings
+    http: HttpSettings
+    auth: TokenVerifierSettings
+    audit: AuditSettings
+    kafka: KafkaSettings
+    relay: RelaySettings
+    telemetry: TelemetrySettings
 
-    sessions = db.session_factory(engine)
-    # Read-only here: each email's timeline comes from the audit trail the worker writes.
-    audit = open_audit_store(load(AuditSettings, environ), engine, app_name="eccs-email")
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> EmailConfig:
+        return cls(
+            mail=load(MailSettings, environ),
+            database=load(DatabaseSettings, environ),
+            http=load(HttpSettings, environ),
+            auth=load(TokenVerifierSettings, environ),
+            audit=load(AuditSettings, environ),
+            kafka=load(KafkaSettings, environ),
+            relay=load(RelaySettings, environ),
+            telemetry=load(TelemetrySettings, environ),
+        )
+
+
+def build(config: EmailConfig) -> Service:
+    configure_tracing("email", config.telemetry)
+    database = Database(config.database, application_name="eccs-email")
+    # Read here (each email's timeline), and written for the steps owners and operators take.
+    audit = open_audit_store(config.audit, database, app_name="eccs-email")
     # The relay publishes what the API commits to the outbox; it needs no broker to start.
-    relay = OutboxRelay(
-        sessions, database.libpq_url(), load(KafkaSettings, environ), load(RelaySettings, environ)
-    )
+    relay = OutboxRelay(database, config.kafka, config.relay)
 
     async def housekeeping() -> None:
-        async with sessions() as session:
-            await IdempotencyStore(session, timedelta(0)).purge_expired(datetime.now(UTC))
-            await session.commit()
+        async with database.connection() as connection:
+            await IdempotencyStore(connection, timedelta(0)).purge_expired(datetime.now(UTC))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        verifier = JwksVerifier(auth.auth_service_url)
-        app.state.sessions = sessions
-        app.state.mail_settings = mail
+        await database.open()
+        verifier = JwksVerifier(config.auth.auth_service_url)
+        app.state.database = database
+        app.state.mail_settings = config.mail
         app.state.token_verifier = CachedVerifier(verifier)
         app.state.audit = audit
         async with periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
@@ -65,18 +92,27 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
                 await relay.stop()
         await verifier.aclose()
         await audit.close()
-        await engine.dispose()
+        await database.close()
 
+    checks = ReadyChecks(
+        {"postgresql": database.ping},
+        reported={"outbox_relay": relay.check, "audit": ready_check(audit)},
+    )
     app = create_app(
         service="email",
         title="ECCS email-service",
         description="Send emails, follow their delivery, and manage templates and contacts.",
         lifespan=lifespan,
-        ready_checks={"postgresql": lambda: db.ping(engine)},
-        reported_checks={"outbox_relay": relay.check, "audit": ready_check(audit)},
-        max_request_bytes=http.max_request_bytes,
-        trusted_proxies=http.trusted_proxies,
+        checks=checks,
+        max_request_bytes=config.http.max_request_bytes,
+        trusted_proxies=config.http.trusted_proxies,
     )
     for router in (emails, templates, contacts, dlq, email_operations):
         app.include_router(router)
-    return app
+    return Service("email", app, checks)
+
+
+def app_from_environment() -> FastAPI:
+    """For `eccs serve email` (uvicorn builds it in each worker process)."""
+    configure_logging(load(LogSettings))  # in each worker process uvicorn starts
+    return build(EmailConfig.from_environ()).app

@@ -42,8 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import json
 import logging
 import os
 import socket
@@ -64,10 +62,16 @@ from eccs.embedded.broker import EmbeddedBroker
 from eccs.embedded.database import migrate, report_opened
 from eccs.embedded.datadir import DataDir
 from eccs.embedded.errors import EmbeddedError
+from eccs.embedded.health import health
 from eccs.embedded.hosts import AllowedHosts, is_loopback
 from eccs.embedded.postgres import EmbeddedPostgres, ensure_database, server_major_version
 from eccs.embedded.progress import Progress
-from eccs.embedded.settings import EXTERNAL_VARIABLES, EmbeddedSettings, external_parts
+from eccs.embedded.settings import (
+    EXTERNAL_VARIABLES,
+    EmbeddedSettings,
+    external_parts,
+    service_environ,
+)
 from eccs.embedded.supervisor import Interrupted, Stopper, Supervisor, bind
 from eccs.platform.settings import ConfigError, DatabaseSettings, load
 
@@ -77,8 +81,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from eccs.embedded.front import Front
+    from eccs.platform.service import Service
 
-SERVICES = ("auth", "email", "notification")
 READY_SECONDS = 60.0
 # How long each part may take to stop before it is cut short (it drains deliveries in flight).
 STOP_SECONDS = 20.0
@@ -121,7 +125,7 @@ class EmbeddedMode:
         self.postgres = EmbeddedPostgres(self.data.postgres)
         self.broker = EmbeddedBroker(self.data.logs / "broker.log", self.data.path / "broker.pid")
         self.front: Front | None = None
-        self.apps: dict[str, FastAPI] = {}
+        self.services: dict[str, Service] = {}
         self.mail_catcher: FastAPI | None = None
         self.env: dict[str, str] = {}
 
@@ -290,13 +294,16 @@ class EmbeddedMode:
             self._external("audit trail")
         environ = self._service_environ()
         with self.progress.step("services", "Starting auth, email and notification") as step:
-            for name in SERVICES:
-                service = importlib.import_module(f"eccs.services.{name}")
-                app: FastAPI = service.build(environ)
-                await self.stopper.enter(f"{name}-service", app.router.lifespan_context(app))
-                self.apps[name] = app
+            for service in _build_services(environ):
+                app = service.app
+                await self.stopper.enter(
+                    f"{service.name}-service", app.router.lifespan_context(app)
+                )
+                self.services[service.name] = service
             self.front.attach(
-                auth=self.apps["auth"], email=self.apps["email"], mail_catcher=self.mail_catcher
+                auth=self.services["auth"].app,
+                email=self.services["email"].app,
+                mail_catcher=self.mail_catcher,
             )
             self.stopper.add("routing", self._detach)
             step.done("auth · email · notification, in this process")
@@ -305,7 +312,7 @@ class EmbeddedMode:
         """From here on the API answers 503, while the services stop."""
         assert self.front is not None
         self.front.detach()
-        self.apps = {}
+        self.services = {}
 
     async def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + READY_SECONDS
@@ -326,22 +333,14 @@ class EmbeddedMode:
     # --- the services' environment --------------------------------------------------------------
 
     def _service_environ(self) -> dict[str, str]:
-        """The user's environment, pointed at the embedded parts, with embedded defaults."""
-        environ = {**self.environ, **self.env, "ECCS_DATA_DIR": str(self.data.path)}
-        environ["AUTH_SERVICE_URL"] = self.local_url
-        if not (environ.get("JWT_PRIVATE_KEY") or environ.get("JWT_PRIVATE_KEY_FILE")):
-            environ["JWT_PRIVATE_KEY_FILE"] = str(self.data.signing_key_file())
-        if "SMTP" not in self.external:
-            for variable in ("SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE"):
-                environ.pop(variable, None)  # the mail catcher offers no authentication
-            environ.setdefault("SMTP_TIMEOUT_SECONDS", "10")
-        if "Kafka" not in self.external:
-            # tansu assigns a new group's partitions after about half of this: ~1.5 s, not 5.
-            environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", "3000")
-        smtp_timeout = float(environ.get("SMTP_TIMEOUT_SECONDS", "30"))
-        environ.setdefault("EMAIL_VISIBILITY_TIMEOUT_SECONDS", str(max(15.0, smtp_timeout + 5)))
-        environ.setdefault("LOG_FORMAT", "console")
-        return environ
+        return service_environ(
+            self.environ,
+            self.env,
+            self.data.path,
+            self.data.signing_key_file(),
+            self.local_url,
+            self.external,
+        )
 
     @property
     def local_url(self) -> str:
@@ -353,20 +352,8 @@ class EmbeddedMode:
 
     async def health(self) -> dict[str, Any]:
         """What /health answers: every part's state, ready only when all are."""
-        parts = dict.fromkeys(
-            ("postgresql", "kafka", "smtp", "outbox_relay", *SERVICES), "starting"
-        )
-        if self.apps:
-            checks = {name: await _readiness(app) for name, app in self.apps.items()}
-            parts |= {name: _state(check, "status") for name, check in checks.items()}
-            parts["postgresql"] = _state(checks["auth"], "postgresql")
-            parts["kafka"] = _state(checks["notification"], "kafka")
-            parts["outbox_relay"] = _state(checks["email"], "outbox_relay")
-            # The mail catcher runs in this process; a real relay is not probed.
-            parts["smtp"] = "ok"
-        status = "ready" if all(state == "ok" for state in parts.values()) else "not_ready"
         external = [part for part in EXTERNAL_VARIABLES if part in self.external]
-        return {"status": status, "mode": "embedded", "parts": parts, "external": external}
+        return await health(self.services, external)
 
     async def _announce(self) -> None:
         url = escape(self.local_url)
@@ -397,47 +384,34 @@ class EmbeddedMode:
         )
 
     async def _has_users(self) -> bool:
-        url = load(DatabaseSettings, self._service_environ()).libpq_url()
+        from eccs.identity.repository import any_accounts
+
+        settings = load(DatabaseSettings, self._service_environ())
         try:
-            connection = await asyncpg.connect(url, timeout=10)
-            try:
-                return bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM users)"))
-            finally:
-                await connection.close()
+            return await any_accounts(settings)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return True  # not worth failing a start over a hint; the watch reports a crash
 
 
-# Imported while PostgreSQL starts: most of a warm start is spent loading this code.
-HEAVY_MODULES = (
-    "eccs.platform.migrations",
-    "eccs.embedded.front",
-    "eccs.devmail",
-    *(f"eccs.services.{name}" for name in SERVICES),
-)
-
-
 def _load_code() -> None:
-    for module in HEAVY_MODULES:
-        importlib.import_module(module)
+    """Imported while PostgreSQL starts: most of a warm start is spent loading this code."""
+    import eccs.devmail
+    import eccs.embedded.front
+    import eccs.platform.migrations
+    import eccs.services.auth
+    import eccs.services.email
+    import eccs.services.notification  # noqa: F401
 
 
-async def _readiness(app: FastAPI) -> dict[str, str]:
-    """A service's own /ready, asked in-process (so polling /health logs no request lines)."""
-    from fastapi.routing import APIRoute
+def _build_services(environ: Mapping[str, str]) -> list[Service]:
+    """The three services, as distributed mode builds them, on this process's environment."""
+    from eccs.services import auth, email, notification
 
-    endpoint = next(
-        route.endpoint
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.path == "/ready"
-    )
-    response = await endpoint()
-    body = json.loads(response.body)
-    return {"status": "ok" if body["status"] == "ready" else body["status"], **body["checks"]}
-
-
-def _state(checks: Mapping[str, str], name: str) -> str:
-    return checks.get(name, "unknown")
+    return [
+        auth.build(auth.AuthConfig.from_environ(environ)),
+        email.build(email.EmailConfig.from_environ(environ)),
+        notification.build(notification.NotificationConfig.from_environ(environ)),
+    ]
 
 
 def _quiet_libraries() -> None:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -24,11 +25,13 @@ from eccs.delivery.handler import DeliveryHandler
 from eccs.delivery.policy import DeliveryPolicy, DeliverySettings, default_worker_name
 from eccs.delivery.settings import SmtpSettings
 from eccs.delivery.smtp import SmtpSender
-from eccs.platform import db
 from eccs.platform.background import bounded, periodically
+from eccs.platform.db import Database
 from eccs.platform.http import create_app
 from eccs.platform.kafka import KafkaSettings, producer, start_when_reachable
-from eccs.platform.settings import DatabaseSettings, HttpSettings, load
+from eccs.platform.logging import configure_logging
+from eccs.platform.service import ReadyChecks, Service
+from eccs.platform.settings import DatabaseSettings, HttpSettings, LogSettings, load
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
 log = structlog.get_logger("eccs.notification")
@@ -37,70 +40,94 @@ CONSUMER_STOP_SECONDS = 11.0
 SHUTDOWN_STEP_SECONDS = 1.0
 
 
-def build(environ: Mapping[str, str] | None = None) -> FastAPI:
-    configure_tracing("notification", load(TelemetrySettings, environ))
-    database = load(DatabaseSettings, environ)
-    http = load(HttpSettings, environ)
-    kafka = load(KafkaSettings, environ)
-    smtp = load(SmtpSettings, environ)
-    smtp.require_secrets()
-    delivery = load(DeliverySettings, environ)
-    audit_settings = load(AuditSettings, environ)
-    policy = DeliveryPolicy.from_settings(delivery)
-    engine = db.create_engine(database, application_name="eccs-notification")
-    sessions = db.session_factory(engine)
-    audit = open_audit_store(audit_settings, engine, app_name="eccs-notification")
-    sender = SmtpSender(smtp)
-    dlq_producer = producer(kafka, client_id="eccs-notification-dlq")
+@dataclass(frozen=True)
+class NotificationConfig:
+    database: DatabaseSettings
+    http: HttpSettings
+    kafka: KafkaSettings
+    smtp: SmtpSettings
+    delivery: DeliverySettings
+    audit: AuditSettings
+    telemetry: TelemetrySettings
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> NotificationConfig:
+        smtp = load(SmtpSettings, environ)
+        smtp.require_secrets()
+        return cls(
+            database=load(DatabaseSettings, environ),
+            http=load(HttpSettings, environ),
+            kafka=load(KafkaSettings, environ),
+            smtp=smtp,
+            delivery=load(DeliverySettings, environ),
+            audit=load(AuditSettings, environ),
+            telemetry=load(TelemetrySettings, environ),
+        )
+
+
+def build(config: NotificationConfig) -> Service:
+    configure_tracing("notification", config.telemetry)
+    policy = DeliveryPolicy.from_settings(config.delivery)
+    database = Database(config.database, application_name="eccs-notification")
+    audit = open_audit_store(config.audit, database, app_name="eccs-notification")
+    sender = SmtpSender(config.smtp)
+    dlq_producer = producer(config.kafka, client_id="eccs-notification-dlq")
     handler = DeliveryHandler(
-        sessions=sessions,
+        database=database,
         sender=sender,
         audit=audit,
         dead_letters=DeadLetters(dlq_producer),
         policy=policy,
-        smtp_from=smtp.smtp_from,
-        worker=delivery.worker_name or default_worker_name(),
+        smtp_from=config.smtp.smtp_from,
+        worker=config.delivery.worker_name or default_worker_name(),
     )
-    consumer = DeliveryConsumer(kafka, handler, policy.concurrency)
+    consumer = DeliveryConsumer(config.kafka, handler, policy.concurrency)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopping = asyncio.Event()
+        await database.open()
         await _prepare(audit)
         work = asyncio.create_task(_work(dlq_producer, consumer, stopping), name="consumer")
         try:
             if audit.expires_by_itself:
                 yield
             else:
-                purge = retention_job(audit, audit_settings)
+                purge = retention_job(audit, config.audit)
                 async with periodically("audit-retention", RETENTION_INTERVAL_SECONDS, purge):
                     yield
         finally:
             stopping.set()
-            # Each step is bounded, so the service exits within SHUTDOWN_SECONDS of SIGTERM
-            # whatever state the broker, the database or the SMTP relay is in.
+            # Each step is bounded, so the service exits within 15 s of SIGTERM whatever
+            # state the broker, the database or the SMTP relay is in.
             for step, seconds in (
                 (work, CONSUMER_STOP_SECONDS),
                 (sender.close(), SHUTDOWN_STEP_SECONDS),
                 (audit.close(), SHUTDOWN_STEP_SECONDS),
-                (engine.dispose(), SHUTDOWN_STEP_SECONDS),
+                (database.close(), SHUTDOWN_STEP_SECONDS),
             ):
                 with contextlib.suppress(Exception):
                     await bounded(step, seconds)
 
-    return create_app(
+    checks = ReadyChecks(
+        {"postgresql": database.ping, "kafka": consumer.check, "audit": ready_check(audit)}
+    )
+    app = create_app(
         service="notification",
         title="ECCS notification-service",
         description="Delivers queued emails over SMTP; operational endpoints only.",
         lifespan=lifespan,
-        ready_checks={
-            "postgresql": lambda: db.ping(engine),
-            "kafka": consumer.check,
-            "audit": ready_check(audit),
-        },
-        max_request_bytes=http.max_request_bytes,
-        trusted_proxies=http.trusted_proxies,
+        checks=checks,
+        max_request_bytes=config.http.max_request_bytes,
+        trusted_proxies=config.http.trusted_proxies,
     )
+    return Service("notification", app, checks)
+
+
+def app_from_environment() -> FastAPI:
+    """For `eccs serve notification` (uvicorn builds it in each worker process)."""
+    configure_logging(load(LogSettings))  # in each worker process uvicorn starts
+    return build(NotificationConfig.from_environ()).app
 
 
 async def _prepare(audit: AuditStore) -> None:
@@ -121,4 +148,4 @@ async def _work(
         await consumer.run(stopping)
     finally:
         with contextlib.suppress(Exception):
-            await dlq_producer.stop()
+            await bounded(dlq_producer.stop(), SHUTDOWN_STEP_SECONDS)

@@ -1,27 +1,25 @@
-"""email-service HTTP routes: /api/contacts/*."""
+"""email-service HTTP routes: /api/contacts/*. Every write is one statement, committed by
+itself."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query, Response, status
 
 from eccs.mail.contacts.schemas import ContactIn, ContactOut, ContactPage
 from eccs.mail.contacts.service import ContactService
 from eccs.platform.addresses import SearchText
-from eccs.platform.db import DbSession
+from eccs.platform.dependencies import CurrentUser, Db
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentUser
 
 router = api_router("/api/contacts", "contacts")
 
 
 @router.post("", status_code=201, response_model=ContactOut, responses=errors(401, 409, 422))
-async def create_contact(body: ContactIn, user: CurrentUser, session: DbSession) -> Any:
-    contact = await ContactService(session).create(user.id, body)
-    await session.commit()
-    return contact
+async def create_contact(body: ContactIn, user: CurrentUser, db: Db) -> ContactOut:
+    return await ContactService(db).create(user.id, body)
 
 
 @router.get(
@@ -29,35 +27,29 @@ async def create_contact(body: ContactIn, user: CurrentUser, session: DbSession)
 )
 async def list_contacts(
     user: CurrentUser,
-    session: DbSession,
+    db: Db,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     q: Annotated[
         SearchText | None, Query(max_length=320, description="Address or name prefix")
     ] = None,
-) -> Any:
-    total, items = await ContactService(session).contacts.page(
-        user.id, q, (page - 1) * page_size, page_size
-    )
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+) -> ContactPage:
+    return await ContactService(db).page(user.id, q, page, page_size)
 
 
 @router.get("/{contact_id}", response_model=ContactOut, responses=errors(401, 404, 422))
-async def read_contact(contact_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Any:
-    return await ContactService(session).get(user.id, contact_id)
+async def read_contact(contact_id: uuid.UUID, user: CurrentUser, db: Db) -> ContactOut:
+    return await ContactService(db).get(user.id, contact_id)
 
 
 @router.put("/{contact_id}", response_model=ContactOut, responses=errors(401, 404, 409, 422))
 async def update_contact(
-    contact_id: uuid.UUID, body: ContactIn, user: CurrentUser, session: DbSession
-) -> Any:
-    contact = await ContactService(session).update(user.id, contact_id, body)
-    await session.commit()
-    return contact
+    contact_id: uuid.UUID, body: ContactIn, user: CurrentUser, db: Db
+) -> ContactOut:
+    return await ContactService(db).update(user.id, contact_id, body)
 
 
 @router.delete("/{contact_id}", status_code=204, responses=errors(401, 404, 422))
-async def delete_contact(contact_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Response:
-    await ContactService(session).delete(user.id, contact_id)
-    await session.commit()
+async def delete_contact(contact_id: uuid.UUID, user: CurrentUser, db: Db) -> Response:
+    await ContactService(db).delete(user.id, contact_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from eccs.mail.contacts.repository import ContactRepository
-from eccs.mail.contacts.schemas import ContactIn
-from eccs.mail.models import Contact
+from eccs.mail.contacts.repository import AddressTaken, ContactRepository
+from eccs.mail.contacts.schemas import ContactIn, ContactOut, ContactPage
+from eccs.platform.db import Connection
 from eccs.platform.errors import Conflict, FieldProblem, NotFound
 
 
@@ -29,33 +25,38 @@ class ContactExists(Conflict):
 
 
 class ContactService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.contacts = ContactRepository(session)
+    def __init__(self, connection: Connection) -> None:
+        self.contacts = ContactRepository(connection)
 
-    async def create(self, user_id: uuid.UUID, data: ContactIn) -> Contact:
-        contact = Contact(user_id=user_id, email=data.email, name=data.name)
-        return await self._save(contact, lambda: self.contacts.add(contact))
-
-    async def update(self, user_id: uuid.UUID, contact_id: uuid.UUID, data: ContactIn) -> Contact:
-        contact = await self.get(user_id, contact_id)
-        contact.email, contact.name = data.email, data.name
-        contact.updated_at = datetime.now(UTC)
-        return await self._save(contact, self.session.flush)
-
-    async def _save(self, contact: Contact, write: Callable[[], Awaitable[object]]) -> Contact:
+    async def create(self, user_id: uuid.UUID, data: ContactIn) -> ContactOut:
         try:
-            async with self.session.begin_nested():
-                await write()
-        except IntegrityError as exc:  # the unique index on (user, lower(email)) decides
+            return await self.contacts.add(user_id, data, datetime.now(UTC))
+        except AddressTaken as exc:
             raise ContactExists() from exc
+
+    async def update(
+        self, user_id: uuid.UUID, contact_id: uuid.UUID, data: ContactIn
+    ) -> ContactOut:
+        try:
+            contact = await self.contacts.update(user_id, contact_id, data, datetime.now(UTC))
+        except AddressTaken as exc:
+            raise ContactExists() from exc
+        if contact is None:
+            raise ContactNotFound()
         return contact
 
-    async def get(self, user_id: uuid.UUID, contact_id: uuid.UUID) -> Contact:
+    async def get(self, user_id: uuid.UUID, contact_id: uuid.UUID) -> ContactOut:
         contact = await self.contacts.get(user_id, contact_id)
         if contact is None:
             raise ContactNotFound()
         return contact
 
     async def delete(self, user_id: uuid.UUID, contact_id: uuid.UUID) -> None:
-        await self.contacts.delete(await self.get(user_id, contact_id))
+        if not await self.contacts.delete(user_id, contact_id):
+            raise ContactNotFound()
+
+    async def page(
+        self, user_id: uuid.UUID, prefix: str | None, page: int, page_size: int
+    ) -> ContactPage:
+        total, items = await self.contacts.page(user_id, prefix, (page - 1) * page_size, page_size)
+        return ContactPage(items=items, total=total, page=page, page_size=page_size)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
 
-from eccs.contracts.messages import DeadLetterReason
+from eccs.contracts.lifecycle import FailureReason
 from eccs.mail.dlq.repository import DeadLetterFilter
 from eccs.mail.dlq.schemas import DeadLetterPage, ReplayRequest, ReplayResult
 from eccs.mail.dlq.service import DeadLetterService
-from eccs.platform.db import DbSession
+from eccs.platform.db import transaction
+from eccs.platform.dependencies import CurrentAdmin, Db
 from eccs.platform.http import api_router, errors
 from eccs.platform.schemas import Moment
-from eccs.platform.security import CurrentAdmin
 
 router = api_router("/api/admin/dlq", "operators")
 
@@ -29,15 +29,15 @@ router = api_router("/api/admin/dlq", "operators")
 )
 async def list_dead_letters(
     admin: CurrentAdmin,
-    session: DbSession,
-    reason: Annotated[DeadLetterReason | None, Query()] = None,
+    db: Db,
+    reason: Annotated[FailureReason | None, Query()] = None,
     since: Annotated[Moment | None, Query(description="Failed at or after this")] = None,
     until: Annotated[Moment | None, Query(description="Failed before this")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> Any:
+) -> DeadLetterPage:
     matching = DeadLetterFilter(reason, since, until)
-    return await DeadLetterService(session).page(matching, page, page_size)
+    return await DeadLetterService(db).page(matching, page, page_size)
 
 
 @router.post(
@@ -49,9 +49,9 @@ async def list_dead_letters(
     " each with a fresh attempt budget, as an owner's retry does. Concurrent replays never take"
     " the same email, and replaying again re-queues nothing already re-queued.",
 )
-async def replay(body: ReplayRequest, admin: CurrentAdmin, session: DbSession) -> Any:
+async def replay(body: ReplayRequest, admin: CurrentAdmin, db: Db) -> ReplayResult:
     matching = DeadLetterFilter(body.reason, body.since, body.until)
-    service = DeadLetterService(session)
-    result = await service.replay(matching, body.limit, body.rate_per_second, actor=admin.email)
-    await session.commit()
-    return result
+    async with transaction(db):
+        return await DeadLetterService(db).replay(
+            matching, body.limit, body.rate_per_second, actor=admin.email
+        )

@@ -6,12 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from eccs.mail.emails.repository import has_recipient_to_retry
-from eccs.mail.models import Email, Recipient
+from eccs.contracts.lifecycle import EmailStatus, RecipientStatus
+from eccs.platform.db import Connection
 
 
 @dataclass(frozen=True)
@@ -24,54 +22,64 @@ class DeadLetterFilter:
     # Replays take only emails with a recipient given up on: refusals are final.
     replayable_only: bool = False
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        conditions = [Email.status == "failed"]
-        if self.replayable_only:
-            conditions.append(has_recipient_to_retry())
-        if self.reason is not None:
-            conditions.append(Email.failure_reason == self.reason)
-        if self.since is not None:
-            conditions.append(Email.failed_at >= self.since)
-        if self.until is not None:
-            conditions.append(Email.failed_at < self.until)
-        return conditions
+    def where(self) -> tuple[str, list[Any]]:
+        """The SQL condition on `emails e`, and its parameters from $1."""
+        arguments: list[Any] = [
+            EmailStatus.FAILED,
+            self.reason,
+            self.since,
+            self.until,
+            self.replayable_only,
+            RecipientStatus.ABANDONED,
+        ]
+        condition = (
+            "e.status = $1 AND ($2::text IS NULL OR e.failure_reason = $2)"
+            " AND ($3::timestamptz IS NULL OR e.failed_at >= $3)"
+            " AND ($4::timestamptz IS NULL OR e.failed_at < $4)"
+            " AND (NOT $5 OR EXISTS (SELECT FROM email_recipients r"
+            " WHERE r.email_id = e.id AND r.status = $6))"
+        )
+        return condition, arguments
 
 
 class DeadLetterRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     async def count(self, matching: DeadLetterFilter) -> int:
-        query = select(func.count()).select_from(Email).where(*matching.conditions())
-        return int((await self.session.execute(query)).scalar_one())
+        where, arguments = matching.where()
+        counted = await self.connection.fetchval(
+            f"SELECT count(*) FROM emails e WHERE {where}", *arguments
+        )
+        return int(counted)
 
-    async def latest(self, matching: DeadLetterFilter, offset: int, limit: int) -> Sequence[Email]:
+    async def latest(self, matching: DeadLetterFilter, offset: int, limit: int) -> list[Any]:
         """A page of matching emails, the latest failure first."""
-        query = (
-            select(Email)
-            .where(*matching.conditions())
-            .order_by(Email.failed_at.desc(), Email.id.desc())
-            .offset(offset)
-            .limit(limit)
+        where, arguments = matching.where()
+        return await self.connection.fetch(
+            "SELECT id, user_id, sender_email, subject, failure_reason, last_error, failed_at,"
+            f" attempts FROM emails e WHERE {where}"
+            " ORDER BY failed_at DESC, id DESC OFFSET $7 LIMIT $8",
+            *arguments,
+            offset,
+            limit,
         )
-        return (await self.session.execute(query)).scalars().all()
 
-    async def recipients_of(self, email_ids: Sequence[uuid.UUID]) -> Sequence[Recipient]:
-        query = (
-            select(Recipient)
-            .where(Recipient.email_id.in_(email_ids))
-            .order_by(Recipient.email_id, Recipient.position)
+    async def recipients_of(self, email_ids: Sequence[uuid.UUID]) -> list[Any]:
+        return await self.connection.fetch(
+            "SELECT email_id, address, kind, status, smtp_code, smtp_reply FROM email_recipients"
+            " WHERE email_id = ANY($1::uuid[]) ORDER BY email_id, position",
+            list(email_ids),
         )
-        return (await self.session.execute(query)).scalars().all()
 
     async def lock_oldest(self, matching: DeadLetterFilter, limit: int) -> list[uuid.UUID]:
         """Lock up to `limit` matching emails, the oldest failure first, skipping any another
         transaction holds: two concurrent replays never take the same email."""
-        query = (
-            select(Email.id)
-            .where(*matching.conditions())
-            .order_by(Email.failed_at, Email.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        where, arguments = matching.where()
+        rows = await self.connection.fetch(
+            f"SELECT id FROM emails e WHERE {where} ORDER BY failed_at, id LIMIT $7"
+            " FOR UPDATE SKIP LOCKED",
+            *arguments,
+            limit,
         )
-        return list((await self.session.execute(query)).scalars().all())
+        return [row["id"] for row in rows]

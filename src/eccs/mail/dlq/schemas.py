@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -13,8 +12,7 @@ from pydantic import (
     field_validator,
 )
 
-from eccs.contracts.messages import DeadLetterReason
-from eccs.mail.emails.schemas import RecipientStatus
+from eccs.contracts.lifecycle import FailureReason, RecipientKind, RecipientStatus
 from eccs.platform.schemas import Moment, RequestBody
 
 MAX_REPLAY = 1000
@@ -25,7 +23,7 @@ MAX_RATE_PER_SECOND = 10_000.0
 
 class DeadLetterRecipient(BaseModel):
     address: str
-    kind: Literal["to", "cc", "bcc"]
+    kind: RecipientKind
     status: RecipientStatus
     smtp_code: int | None = Field(description="The last SMTP code this recipient got.")
     smtp_reply: str | None = Field(description="The last SMTP reply this recipient got.")
@@ -36,7 +34,7 @@ class DeadLetter(BaseModel):
     user_id: uuid.UUID
     sender_email: str
     subject: str
-    reason: DeadLetterReason | None = Field(description="Why delivery was given up.")
+    reason: FailureReason | None = Field(description="Why delivery was given up.")
     detail: str | None = Field(description="What went wrong, for people.")
     failed_at: datetime | None
     attempts: int = Field(description="The number of the latest delivery attempt.")
@@ -51,7 +49,7 @@ class DeadLetterPage(BaseModel):
 
 
 class ReplayRequest(RequestBody):
-    reason: DeadLetterReason | None = None
+    reason: FailureReason | None = None
     since: Moment | None = Field(default=None, description="Failed at or after this time.")
     until: Moment | None = Field(default=None, description="Failed before this time.")
     limit: int = Field(ge=1, le=MAX_REPLAY, description="Re-queue at most this many emails.")

@@ -11,22 +11,29 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from eccs.contracts.messages import DeadLetterReason
+from eccs.contracts.lifecycle import FailureReason
 from eccs.mail.dlq.repository import DeadLetterFilter, DeadLetterRepository
-from eccs.mail.dlq.schemas import MAX_RATE_PER_SECOND, MAX_REPLAY, MIN_RATE_PER_SECOND
+from eccs.mail.dlq.schemas import (
+    MAX_RATE_PER_SECOND,
+    MAX_REPLAY,
+    MIN_RATE_PER_SECOND,
+    DeadLetter,
+    DeadLetterPage,
+    DeadLetterRecipient,
+    ReplayResult,
+)
 from eccs.mail.emails.repository import EmailRepository
 from eccs.mail.emails.service import requeue_failed
-from eccs.mail.models import Email, Recipient
+from eccs.platform.db import Connection
 from eccs.platform.errors import InvalidInput
 
 log = structlog.get_logger("eccs.dlq")
 
-REASONS: tuple[str, ...] = get_args(DeadLetterReason)
+REASONS = tuple(reason.value for reason in FailureReason)
 
 
 def check_filter(matching: DeadLetterFilter) -> None:
@@ -45,21 +52,21 @@ def check_replay(limit: int, rate_per_second: float | None) -> None:
 
 
 class DeadLetterService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.dead_letters = DeadLetterRepository(session)
-        self.emails = EmailRepository(session)
+    def __init__(self, connection: Connection) -> None:
+        self.dead_letters = DeadLetterRepository(connection)
+        self.emails = EmailRepository(connection)
 
-    async def page(self, matching: DeadLetterFilter, page: int, page_size: int) -> dict[str, Any]:
+    async def page(self, matching: DeadLetterFilter, page: int, page_size: int) -> DeadLetterPage:
         check_filter(matching)
         total = await self.dead_letters.count(matching)
         emails = await self.dead_letters.latest(matching, (page - 1) * page_size, page_size)
-        recipients = await self._recipients_by_email(emails)
-        return {
-            "items": [_dead_letter(email, recipients[email.id]) for email in emails],
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-        }
+        recipients = await self._recipients_by_email([email["id"] for email in emails])
+        return DeadLetterPage(
+            items=[_dead_letter(email, recipients[email["id"]]) for email in emails],
+            total=total,
+            page=page,
+            page_size=page_size,
+        )
 
     async def replay(
         self,
@@ -68,9 +75,10 @@ class DeadLetterService:
         rate_per_second: float | None = None,
         *,
         actor: str,
-    ) -> dict[str, Any]:
+    ) -> ReplayResult:
         """Re-queue up to `limit` matching emails, the oldest failure first, each with a fresh
-        attempt budget; a second replay finds them no longer failed and sends nothing twice."""
+        attempt budget; a second replay finds them no longer failed and sends nothing twice.
+        Callers hold a transaction: the emails stay locked until it ends."""
         check_filter(matching)
         check_replay(limit, rate_per_second)
         matching = dataclasses.replace(matching, replayable_only=True)
@@ -87,35 +95,27 @@ class DeadLetterService:
             matched=matched,
             requeued=len(requeued),
         )
-        return {"requeued": len(requeued), "ids": requeued, "matched": matched}
+        return ReplayResult(requeued=len(requeued), ids=requeued, matched=matched)
 
     async def _recipients_by_email(
-        self, emails: Sequence[Email]
-    ) -> dict[uuid.UUID, list[Recipient]]:
-        grouped: defaultdict[uuid.UUID, list[Recipient]] = defaultdict(list)
-        for recipient in await self.dead_letters.recipients_of([email.id for email in emails]):
-            grouped[recipient.email_id].append(recipient)
+        self, email_ids: Sequence[uuid.UUID]
+    ) -> defaultdict[uuid.UUID, list[DeadLetterRecipient]]:
+        grouped: defaultdict[uuid.UUID, list[DeadLetterRecipient]] = defaultdict(list)
+        for row in await self.dead_letters.recipients_of(email_ids):
+            recipient = {key: value for key, value in row.items() if key != "email_id"}
+            grouped[row["email_id"]].append(DeadLetterRecipient(**recipient))
         return grouped
 
 
-def _dead_letter(email: Email, recipients: list[Recipient]) -> dict[str, Any]:
-    return {
-        "id": email.id,
-        "user_id": email.user_id,
-        "sender_email": email.sender_email,
-        "subject": email.subject,
-        "reason": email.failure_reason,
-        "detail": email.last_error,
-        "failed_at": email.failed_at,
-        "attempts": email.attempts,
-        "recipients": [
-            {
-                "address": r.address,
-                "kind": r.kind,
-                "status": r.status,
-                "smtp_code": r.smtp_code,
-                "smtp_reply": r.smtp_reply,
-            }
-            for r in recipients
-        ],
-    }
+def _dead_letter(email: Any, recipients: list[DeadLetterRecipient]) -> DeadLetter:
+    return DeadLetter(
+        id=email["id"],
+        user_id=email["user_id"],
+        sender_email=email["sender_email"],
+        subject=email["subject"],
+        reason=email["failure_reason"],
+        detail=email["last_error"],
+        failed_at=email["failed_at"],
+        attempts=email["attempts"],
+        recipients=recipients,
+    )

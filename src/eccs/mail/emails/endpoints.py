@@ -1,4 +1,4 @@
-"""email-service HTTP routes: /api/emails/*."""
+"""email-service HTTP routes: /api/emails/* and the operators' /api/admin/emails/*."""
 
 from __future__ import annotations
 
@@ -9,25 +9,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, status
-from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from eccs.audit.events import AuditStore
-from eccs.mail.emails.schemas import (
-    Accepted,
-    EmailOut,
-    EmailPage,
-    EmailStats,
-    EmailStatus,
-    SendRequest,
-)
-from eccs.mail.emails.service import EmailQueries, EmailService
+from eccs.contracts.lifecycle import EmailStatus
+from eccs.mail.emails.queries import EmailQueries
+from eccs.mail.emails.schemas import Accepted, EmailOut, EmailPage, EmailStats, SendRequest
+from eccs.mail.emails.sending import Sending
+from eccs.mail.emails.service import EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
 from eccs.mail.settings import MailSettings
 from eccs.platform.addresses import SearchText
-from eccs.platform.db import DbSession
+from eccs.platform.db import Connection, transaction
+from eccs.platform.dependencies import CurrentAdmin, CurrentUser, Db
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentAdmin, CurrentUser, Principal
+from eccs.platform.security import Principal
 
 router = api_router("/api/emails", "emails")
 admin_router = api_router("/api/admin/emails", "operators")
@@ -64,36 +61,37 @@ IdempotencyKey = Annotated[
 @dataclass(frozen=True)
 class Once:
     """Runs a request's work and answers 202 with its result, at most once per Idempotency-Key
-    (the key is recorded in the request's transaction, so only work that happened is replayed)."""
+    (the key is recorded in the work's transaction, so only work that happened is replayed)."""
 
-    session: AsyncSession
+    db: Connection
     settings: MailSettings
     user: Principal
     endpoint: str
     key: str | None
 
     async def accepted(
-        self,
-        work: Callable[[], Awaitable[dict[str, Any]]],
-        request: Callable[[], dict[str, Any]],
-    ) -> JSONResponse:
+        self, work: Callable[[], Awaitable[BaseModel]], request: Callable[[], dict[str, Any]]
+    ) -> Response:
         if self.key is None:
-            answer = await work()
-            await self.session.commit()
-            return JSONResponse(answer, status_code=202)
+            return _answer_202(await work())
         now = datetime.now(UTC)
-        keys = IdempotencyStore(self.session, timedelta(hours=self.settings.idempotency_ttl_hours))
+        keys = IdempotencyStore(self.db, timedelta(hours=self.settings.idempotency_ttl_hours))
         fingerprint = request_fingerprint(request())
-        stored = await keys.claim(self.user.id, self.endpoint, self.key, fingerprint, now)
-        if stored is not None:
-            await self.session.rollback()
-            headers = {"Idempotent-Replayed": "true"}
-            return JSONResponse(stored.body, stored.status, headers=headers)
-        answer = await work()
-        response = StoredResponse(202, answer)
-        await keys.record(self.user.id, self.endpoint, self.key, fingerprint, response, now)
-        await self.session.commit()
-        return JSONResponse(answer, status_code=202)
+        async with transaction(self.db):
+            stored = await keys.claim(self.user.id, self.endpoint, self.key, fingerprint, now)
+            if stored is not None:
+                headers = {"Idempotent-Replayed": "true"}
+                return JSONResponse(stored.body, stored.status, headers=headers)
+            answer = await work()
+            body = answer.model_dump(mode="json")
+            await keys.record(
+                self.user.id, self.endpoint, self.key, fingerprint, StoredResponse(202, body), now
+            )
+        return JSONResponse(body, status_code=202)
+
+
+def _answer_202(answer: BaseModel) -> Response:
+    return Response(answer.model_dump_json(), status_code=202, media_type="application/json")
 
 
 @router.post(
@@ -106,14 +104,15 @@ class Once:
 async def send(
     body: SendRequest,
     user: CurrentUser,
-    session: DbSession,
+    db: Db,
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
-) -> Any:
-    service = EmailService(session, settings)
-    once = Once(session, settings, user, SEND_ENDPOINT, idempotency_key)
+) -> Response:
+    # The email and everything written with it are one statement: it commits by itself.
+    once = Once(db, settings, user, SEND_ENDPOINT, idempotency_key)
+    sending = Sending(db, settings)
     return await once.accepted(
-        lambda: service.accept(user, body), lambda: body.model_dump(mode="json")
+        lambda: sending.accept(user, body), lambda: body.model_dump(mode="json")
     )
 
 
@@ -122,7 +121,7 @@ async def send(
 )
 async def list_emails(
     user: CurrentUser,
-    session: DbSession,
+    db: Db,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     status: Annotated[
@@ -132,28 +131,22 @@ async def list_emails(
     q: Annotated[
         SearchText | None, Query(max_length=200, description="Search subject and recipients")
     ] = None,
-) -> Any:
-    return await EmailQueries(session).page(user, status or [], q or None, page, page_size)
+) -> EmailPage:
+    return await EmailQueries(db).page(user, status or [], q or None, page, page_size)
 
 
 @router.get(
     "/stats", response_model=EmailStats, responses=errors(401), summary="Counts and series (UTC)"
 )
-async def stats(user: CurrentUser, session: DbSession) -> Any:
-    return await EmailQueries(session).stats(user)
+async def stats(user: CurrentUser, db: Db) -> EmailStats:
+    return await EmailQueries(db).stats(user)
 
 
 @router.get(
     "/{email_id}", response_model=EmailOut, responses=errors(401, 404, 422), summary="One email"
 )
-async def read(
-    email_id: uuid.UUID,
-    user: CurrentUser,
-    session: DbSession,
-    settings: Settings,
-    audit: AuditTrail,
-) -> Any:
-    return await EmailService(session, settings, audit).read(user, email_id)
+async def read(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTrail) -> EmailOut:
+    return await EmailService(db, audit).read(user, email_id)
 
 
 @router.post(
@@ -164,16 +157,9 @@ async def read(
     description="Only `scheduled` and `retrying` emails can be cancelled (else 409 `wrong_state`);"
     " nothing more is sent for a cancelled email.",
 )
-async def cancel(
-    email_id: uuid.UUID,
-    user: CurrentUser,
-    session: DbSession,
-    settings: Settings,
-    audit: AuditTrail,
-) -> Any:
-    result = await EmailService(session, settings, audit).cancel(user, email_id)
-    await session.commit()
-    return result
+async def cancel(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTrail) -> EmailOut:
+    async with transaction(db):
+        return await EmailService(db, audit).cancel(user, email_id)
 
 
 @router.post(
@@ -190,19 +176,18 @@ async def cancel(
 async def retry(
     email_id: uuid.UUID,
     user: CurrentUser,
-    session: DbSession,
+    db: Db,
     settings: Settings,
     audit: AuditTrail,
     idempotency_key: IdempotencyKey = None,
-) -> Any:
-    service = EmailService(session, settings, audit)
+) -> Response:
+    service = EmailService(db, audit)
 
-    async def retried() -> dict[str, Any]:
-        # As JSON, since an idempotency key stores the answer for replay.
-        email = await service.retry(user, email_id)
-        return EmailOut.model_validate(email, from_attributes=True).model_dump(mode="json")
+    async def retried() -> EmailOut:
+        async with transaction(db):  # inside the key's transaction, a savepoint
+            return await service.retry(user, email_id)
 
-    once = Once(session, settings, user, RETRY_ENDPOINT, idempotency_key)
+    once = Once(db, settings, user, RETRY_ENDPOINT, idempotency_key)
     # The email is part of what the key stands for: the same key for another email is a 422.
     return await once.accepted(retried, lambda: {"email_id": str(email_id)})
 
@@ -217,13 +202,6 @@ async def retry(
     " up on, and the timeline says who stopped it. A `sent`, `failed` or `cancelled` email"
     " answers 409 `wrong_state`.",
 )
-async def abandon(
-    email_id: uuid.UUID,
-    admin: CurrentAdmin,
-    session: DbSession,
-    settings: Settings,
-    audit: AuditTrail,
-) -> Any:
-    result = await EmailService(session, settings, audit).abandon(email_id, actor=admin.email)
-    await session.commit()
-    return result
+async def abandon(email_id: uuid.UUID, admin: CurrentAdmin, db: Db, audit: AuditTrail) -> EmailOut:
+    async with transaction(db):
+        return await EmailService(db, audit).abandon(email_id, actor=admin.email)

@@ -1,349 +1,351 @@
-"""All SQL about emails, their recipients, attachments and outbox rows.
+"""All SQL about emails, their recipients and attachments (the tables: contracts/tables.py).
 
-The send path uses plain INSERT statements (no ORM unit of work): it is the hottest path we have.
+The send is one statement: the quota check, the email, its recipients and attachments, the
+user's send count and the outbox row, written together or not at all, in one round trip.
 """
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, cast
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    DateTime,
-    Row,
-    Table,
-    Text,
-    TextClause,
-    Uuid,
-    bindparam,
-    case,
-    delete,
-    func,
-    insert,
-    literal_column,
-    select,
-    text,
-    update,
+from eccs.contracts import outbox
+from eccs.contracts.lifecycle import (
+    FINISHED_DELIVERIES,
+    EmailStatus,
+    RecipientStatus,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from eccs.contracts.tables import COUNTER_SHARDS
+from eccs.platform.db import Connection, like_containing
 
-from eccs.mail.models import Attachment, Email, OutboxEntry, Recipient
-from eccs.platform.db import Base
+
+@dataclass(frozen=True)
+class NewEmail:
+    """An email as the send path writes it, with everything written beside it."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    sender_name: str
+    sender_email: str
+    subject: str
+    text_body: str | None
+    html_body: str | None
+    template_id: uuid.UUID | None
+    status: EmailStatus
+    scheduled_at: datetime | None
+    expires_at: datetime | None
+    created_at: datetime
+    # (kind, address) in the order given
+    recipients: list[tuple[str, str]]
+    # (filename, content type, bytes)
+    attachments: list[tuple[str, str, bytes]]
+    request: outbox.OutboxRow
+
+
+@dataclass(frozen=True)
+class HourlyQuota:
+    """The send quota over a sliding hour, approximated by two clock hours: the current one
+    counts in full, the previous one by the share of it still inside the last 60 minutes."""
+
+    limit: int
+    hour: datetime  # the current clock hour's start
+    previous_weight: float
+
+
+@dataclass(frozen=True)
+class SendCounts:
+    accepted: bool
+    this_hour: int
+    last_hour: int
+
+
+_SEND = f"""
+WITH counted AS (
+    SELECT coalesce(sum(count) FILTER (WHERE hour = $23), 0) AS this_hour,
+           coalesce(sum(count) FILTER (WHERE hour = $23 - interval '1 hour'), 0) AS last_hour
+    FROM send_counts WHERE user_id = $2 AND hour >= $23 - interval '1 hour'
+), allowed AS (
+    SELECT FROM counted WHERE this_hour + last_hour * $24 < $25
+), quota AS (
+    INSERT INTO send_counts (user_id, hour, shard, count)
+    SELECT $2, $23, pg_backend_pid() % {COUNTER_SHARDS}, 1 FROM allowed
+    ON CONFLICT (user_id, hour, shard) DO UPDATE SET count = send_counts.count + 1
+), email AS (
+    INSERT INTO emails (id, user_id, sender_name, sender_email, subject, text_body, html_body,
+                        template_id, status, scheduled_at, expires_at, created_at, updated_at,
+                        to_addresses, recipient_count)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14 FROM allowed
+), recipients AS (
+    INSERT INTO email_recipients (email_id, position, kind, address)
+    SELECT $1, r.position, r.kind, r.address
+    FROM allowed, unnest($15::smallint[], $16::text[], $17::text[]) AS r(position, kind, address)
+), attachments AS (
+    INSERT INTO email_attachments (email_id, position, filename, content_type, size, content)
+    SELECT $1, a.position, a.filename, a.content_type, a.size, a.content
+    FROM allowed, unnest($18::smallint[], $19::text[], $20::text[], $21::int[], $22::bytea[])
+        AS a(position, filename, content_type, size, content)
+), request AS (
+    {outbox.insert_sql(26, only_if="EXISTS (SELECT FROM allowed)")}
+)
+SELECT EXISTS (SELECT FROM allowed) AS accepted, this_hour, last_hour FROM counted
+"""
+
+# What GET /api/emails shows of each email: no other table is read.
+_SUMMARY = (
+    "SELECT id, subject, status, attempts, created_at, scheduled_at, sent_at,"
+    " to_addresses AS to, recipient_count AS recipients FROM emails e"
+)
+_MATCHING_TEXT = (
+    "(e.subject ILIKE {p} OR EXISTS (SELECT FROM email_recipients r"
+    " WHERE r.email_id = e.id AND r.address ILIKE {p}))"
+)
+_EMAIL = "SELECT * FROM emails"
 
 
 class EmailRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
-    async def insert(
-        self,
-        email: dict[str, Any],
-        recipients: list[dict[str, Any]],
-        attachments: list[dict[str, Any]],
-        outbox: dict[str, Any],
-    ) -> None:
-        """The email, its recipients and its outbox row in one statement (one round trip)."""
-        await self.session.execute(
-            _INSERT_SEND,
-            {
-                **email,
-                "positions": [r["position"] for r in recipients],
-                "kinds": [r["kind"] for r in recipients],
-                "addresses": [r["address"] for r in recipients],
-                **{f"outbox_{name}": value for name, value in outbox.items()},
-            },
+    async def send(self, email: NewEmail, quota: HourlyQuota) -> SendCounts:
+        """Write the email with all that goes with it if the quota allows; the counts say why
+        not otherwise."""
+        recipients = email.recipients
+        attachments = email.attachments
+        row = await self.connection.fetchrow(
+            _SEND,
+            email.id,
+            email.user_id,
+            email.sender_name,
+            email.sender_email,
+            email.subject,
+            email.text_body,
+            email.html_body,
+            email.template_id,
+            email.status,
+            email.scheduled_at,
+            email.expires_at,
+            email.created_at,
+            [address for kind, address in recipients if kind == "to"],
+            len(recipients),
+            list(range(len(recipients))),
+            [kind for kind, _ in recipients],
+            [address for _, address in recipients],
+            list(range(len(attachments))),
+            [name for name, _, _ in attachments],
+            [content_type for _, content_type, _ in attachments],
+            [len(content) for _, _, content in attachments],
+            [content for _, _, content in attachments],
+            quota.hour,
+            quota.previous_weight,
+            quota.limit,
+            *outbox.columns([email.request]),
         )
-        if attachments:
-            await self.session.execute(insert(_table(Attachment)), attachments)
+        assert row is not None
+        return SendCounts(row["accepted"], int(row["this_hour"]), int(row["last_hour"]))
 
-    async def created_since(self, user_id: uuid.UUID, since: datetime, cap: int) -> int:
-        """How many emails a user created since a time, counting no further than `cap`.
-
-        The cap keeps the quota check cheap however many emails a user sends: it reads at most
-        `cap` entries of the (user_id, created_at) index.
-        """
-        # Fixed SQL: built once, where the same query made of ORM constructs cost more CPU per
-        # send than the insert itself (bench/README.md).
-        counted = await self.session.execute(
-            _COUNT_SINCE, {"user_id": user_id, "since": since, "cap": cap}
+    async def get(self, email_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Any:
+        """One email (a user's own, unless `user_id` is None: operators see any)."""
+        if user_id is None:
+            return await self.connection.fetchrow(f"{_EMAIL} WHERE id = $1", email_id)
+        return await self.connection.fetchrow(
+            f"{_EMAIL} WHERE id = $1 AND user_id = $2", email_id, user_id
         )
-        return int(counted.scalar_one())
 
-    async def nth_newest_since(
-        self, user_id: uuid.UUID, since: datetime, n: int
-    ) -> datetime | None:
-        """The creation time of the n-th newest email since a time (when the quota frees up)."""
-        query = (
-            select(Email.created_at)
-            .where(Email.user_id == user_id, Email.created_at > since)
-            .order_by(Email.created_at.desc())
-            .offset(n - 1)
-            .limit(1)
+    async def recipients(self, email_id: uuid.UUID) -> list[Any]:
+        return await self.connection.fetch(
+            "SELECT address, kind, status, attempts, smtp_code, smtp_reply, updated_at"
+            " FROM email_recipients WHERE email_id = $1 ORDER BY position",
+            email_id,
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def get(self, user_id: uuid.UUID, email_id: uuid.UUID) -> Email | None:
-        query = select(Email).where(Email.id == email_id, Email.user_id == user_id)
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def recipients(self, email_id: uuid.UUID) -> Sequence[Recipient]:
-        query = select(Recipient).where(Recipient.email_id == email_id).order_by(Recipient.position)
-        return (await self.session.execute(query)).scalars().all()
-
-    async def attachments(self, email_id: uuid.UUID) -> Sequence[Row[str, str, int]]:
-        query = (
-            select(Attachment.filename, Attachment.content_type, Attachment.size)
-            .where(Attachment.email_id == email_id)
-            .order_by(Attachment.position)
+    async def attachments(self, email_id: uuid.UUID) -> list[Any]:
+        return await self.connection.fetch(
+            "SELECT filename, content_type, size FROM email_attachments"
+            " WHERE email_id = $1 ORDER BY position",
+            email_id,
         )
-        return (await self.session.execute(query)).all()
 
     async def change_status(
         self,
         user_id: uuid.UUID,
         email_id: uuid.UUID,
-        allowed: tuple[str, ...],
-        new: str,
+        allowed: frozenset[EmailStatus],
+        new: EmailStatus,
         now: datetime,
     ) -> bool:
-        """Move an email to a new state if it is in one of the allowed states."""
-        query = (
-            update(Email)
-            .where(Email.id == email_id, Email.user_id == user_id, Email.status.in_(allowed))
-            .values(status=new, updated_at=now)
-            .returning(Email.id)
+        """Move a user's email to a new state if it is in one of the allowed states."""
+        changed = await self.connection.fetchval(
+            "UPDATE emails SET status = $4, updated_at = $5"
+            " WHERE id = $1 AND user_id = $2 AND status = ANY($3::text[]) RETURNING true",
+            email_id,
+            user_id,
+            list(allowed),
+            new,
+            now,
         )
-        return (await self.session.execute(query)).first() is not None
+        return bool(changed)
 
-    async def drop_pending_outbox(self, *email_ids: uuid.UUID) -> None:
-        """Forget the delivery requests of these emails that the relay has not published yet."""
-        await self.session.execute(
-            delete(OutboxEntry).where(
-                OutboxEntry.email_id.in_(email_ids), OutboxEntry.published_at.is_(None)
-            )
+    async def lock(self, email_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Any:
+        """An email's status and latest attempt, its row locked until the transaction ends (a
+        user's own, unless `user_id` is None)."""
+        return await self.connection.fetchrow(
+            "SELECT status, attempts FROM emails"
+            " WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2) FOR UPDATE",
+            email_id,
+            user_id,
         )
 
-    async def add_outbox(self, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(insert(OutboxEntry), rows)
-
-    async def lock(self, email_id: uuid.UUID) -> Row[str, int] | None:
-        """Any user's email's status and latest attempt, its row locked until the transaction
-        ends (for operators)."""
-        query = select(Email.status, Email.attempts).where(Email.id == email_id).with_for_update()
-        return (await self.session.execute(query)).one_or_none()
-
-    async def get_any(self, email_id: uuid.UUID) -> Email | None:
-        """Any user's email (for operators)."""
-        return (await self.session.execute(select(Email).where(Email.id == email_id))).scalar()
-
-    async def stop(self, email_id: uuid.UUID, status: str, now: datetime) -> None:
+    async def stop(self, email_id: uuid.UUID, status: EmailStatus, now: datetime) -> None:
         """End an email in `status`: its recipients without an answer are given up on and its
         waiting delivery requests withdrawn."""
-        await self.session.execute(
-            update(Email).where(Email.id == email_id).values(status=status, updated_at=now)
+        await self.connection.execute(
+            "UPDATE emails SET status = $2, updated_at = $3 WHERE id = $1", email_id, status, now
         )
-        await self.session.execute(
-            update(Recipient)
-            .where(Recipient.email_id == email_id, Recipient.status == "pending")
-            .values(status="abandoned", updated_at=now)
+        await self.connection.execute(
+            "UPDATE email_recipients SET status = $2, updated_at = $4"
+            " WHERE email_id = $1 AND status = $3",
+            email_id,
+            RecipientStatus.ABANDONED,
+            RecipientStatus.PENDING,
+            now,
         )
-        await self.drop_pending_outbox(email_id)
+        await self.drop_pending_outbox([email_id])
 
-    async def lock_status(self, user_id: uuid.UUID, email_id: uuid.UUID) -> str | None:
-        """A user's email's status, its row locked until the transaction ends (None: no such)."""
-        query = (
-            select(Email.status)
-            .where(Email.id == email_id, Email.user_id == user_id)
-            .with_for_update()
+    async def drop_pending_outbox(self, email_ids: Sequence[uuid.UUID]) -> None:
+        """Forget the delivery requests of these emails that the relay has not published yet."""
+        await self.connection.execute(
+            "DELETE FROM outbox WHERE email_id = ANY($1::uuid[]) AND published_at IS NULL",
+            list(email_ids),
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
 
     async def reopen_failed(
         self, email_ids: Sequence[uuid.UUID], now: datetime
     ) -> dict[uuid.UUID, int]:
-        """Queue failed emails again with a fresh attempt budget; each one's latest attempt."""
-        query = (
-            update(Email)
-            .where(Email.id.in_(email_ids), Email.status == "failed", has_recipient_to_retry())
-            .values(
-                status="queued",
-                attempt_base=Email.attempts,
-                failure_reason=None,
-                failed_at=None,
-                last_error=None,
-                # An expiry already past would fail the new attempt at once as expired.
-                expires_at=case((Email.expires_at <= now, None), else_=Email.expires_at),
-                updated_at=now,
-            )
-            .returning(Email.id, Email.attempts)
-            .execution_options(synchronize_session=False)
+        """Queue failed emails that have a recipient given up on again, each with a fresh
+        attempt budget (it starts at their latest attempt); answers each one's latest attempt.
+
+        A refusal (SMTP 5xx) is a final answer and is never tried again, not even by an owner's
+        retry or an operator's replay: an email every recipient refused is left failed.
+        """
+        rows = await self.connection.fetch(
+            """
+            UPDATE emails e SET status = $3, attempt_base = attempts, failure_reason = NULL,
+                failed_at = NULL, last_error = NULL, updated_at = $2,
+                -- an expiry already past would fail the new attempt at once as expired
+                expires_at = CASE WHEN expires_at <= $2 THEN NULL ELSE expires_at END
+            WHERE id = ANY($1::uuid[]) AND status = $4 AND EXISTS (
+                SELECT FROM email_recipients r WHERE r.email_id = e.id AND r.status = $5)
+            RETURNING id, attempts
+            """,
+            list(email_ids),
+            now,
+            EmailStatus.QUEUED,
+            EmailStatus.FAILED,
+            RecipientStatus.ABANDONED,
         )
-        return {row.id: row.attempts for row in await self.session.execute(query)}
+        return {row["id"]: row["attempts"] for row in rows}
 
     async def reopen_recipients(self, email_ids: Sequence[uuid.UUID], now: datetime) -> None:
         """Recipients given up on go back to `pending`; their last SMTP answer is kept."""
-        await self.session.execute(
-            update(Recipient)
-            .where(Recipient.email_id.in_(email_ids), Recipient.status == "abandoned")
-            .values(status="pending", updated_at=now)
-            .execution_options(synchronize_session=False)
+        await self.connection.execute(
+            "UPDATE email_recipients SET status = $3, updated_at = $2"
+            " WHERE email_id = ANY($1::uuid[]) AND status = $4",
+            list(email_ids),
+            now,
+            RecipientStatus.PENDING,
+            RecipientStatus.ABANDONED,
         )
 
     async def page(
         self, user_id: uuid.UUID, statuses: Sequence[str], q: str | None, offset: int, limit: int
-    ) -> tuple[int, Sequence[Row[Any]]]:
-        count, page = _page_statements(by_status=bool(statuses), by_text=bool(q))
-        params: dict[str, Any] = {"user_id": user_id, "offset": offset, "limit": limit}
-        if statuses:
-            params["statuses"] = statuses
-        if q:
-            params["pattern"] = _contains(q)
-        total = (await self.session.execute(count, params)).scalar_one()
-        return int(total), (await self.session.execute(page, params)).all()
+    ) -> tuple[int, list[Any]]:
+        """A page of a user's emails, newest first, and how many there are in all."""
+        where, arguments = _filters(statuses, q, first=2)
+        n = 2 + len(arguments)
+        rows = await self.connection.fetch(
+            f"{_SUMMARY} WHERE e.user_id = $1{where}"
+            f" ORDER BY created_at DESC, id DESC OFFSET ${n} LIMIT ${n + 1}",
+            user_id,
+            *arguments,
+            offset,
+            limit,
+        )
+        if q:  # text search has no counter: count the matches (searches are rare)
+            total = await self.connection.fetchval(
+                f"SELECT count(*) FROM emails e WHERE e.user_id = $1{where}", user_id, *arguments
+            )
+            return int(total), rows
+        counts = await self.count_by_status(user_id)
+        return sum(n for state, n in counts.items() if not statuses or state in statuses), rows
 
     async def count_by_status(self, user_id: uuid.UUID) -> dict[str, int]:
-        query = (
-            select(Email.status, func.count())
-            .where(Email.user_id == user_id)
-            .group_by(Email.status)
+        """Every state's count for a user, from the counters the trigger on emails keeps."""
+        rows = await self.connection.fetch(
+            "SELECT status, sum(count) AS n FROM email_counts WHERE user_id = $1 GROUP BY status",
+            user_id,
         )
-        return {status: int(count) for status, count in (await self.session.execute(query)).all()}
+        return {row["status"]: int(row["n"]) for row in rows}
 
     async def series(
         self, user_id: uuid.UUID, unit: str, since: datetime, until: datetime
-    ) -> Sequence[Row[Any, Any, Any]]:
+    ) -> list[Any]:
         """Sent and failed counts per UTC hour or day, zero-filled, from `since` to `until`."""
         # A sent email counts when it was sent; a failed one when it failed (its last update).
-        finished_at = func.coalesce(Email.sent_at, Email.updated_at)
-        bucket = func.date_trunc(unit, finished_at, "UTC")
-        step = f"1 {unit}"
-        grid = select(
-            func.generate_series(
-                func.date_trunc(unit, since, "UTC"),
-                func.date_trunc(unit, until, "UTC"),
-                literal_column(f"interval '{step}'"),
-            ).label("start")
-        ).subquery()
-        counts = (
-            select(
-                bucket.label("start"),
-                func.count().filter(Email.status == "sent").label("sent"),
-                func.count().filter(Email.status == "failed").label("failed"),
+        return await self.connection.fetch(
+            """
+            WITH finished AS (
+                SELECT status, coalesce(sent_at, updated_at) AS at FROM emails
+                WHERE user_id = $1 AND status = ANY($5::text[])
+                  AND coalesce(sent_at, updated_at) >= date_trunc($2, $3::timestamptz)
+            ), counts AS (
+                SELECT date_trunc($2, at) AS start,
+                       count(*) FILTER (WHERE status = $6) AS sent,
+                       count(*) FILTER (WHERE status = $7) AS failed
+                FROM finished GROUP BY 1
             )
-            .where(
-                Email.user_id == user_id,
-                Email.status.in_(("sent", "failed")),
-                finished_at >= func.date_trunc(unit, since, "UTC"),
-            )
-            .group_by(bucket)
-            .subquery()
+            SELECT grid.start, coalesce(counts.sent, 0) AS sent,
+                   coalesce(counts.failed, 0) AS failed
+            FROM generate_series(date_trunc($2, $3::timestamptz), date_trunc($2, $4::timestamptz),
+                                 ('1 ' || $2)::interval) AS grid(start)
+            LEFT JOIN counts ON counts.start = grid.start
+            ORDER BY grid.start
+            """,
+            user_id,
+            unit,
+            since,
+            until,
+            list(FINISHED_DELIVERIES),
+            EmailStatus.SENT,
+            EmailStatus.FAILED,
         )
-        query = (
-            select(grid.c.start, func.coalesce(counts.c.sent, 0), func.coalesce(counts.c.failed, 0))
-            .select_from(grid.outerjoin(counts, counts.c.start == grid.c.start))
-            .order_by(grid.c.start)
-        )
-        return (await self.session.execute(query)).all()
 
     async def sent_since(self, user_id: uuid.UUID, since: datetime) -> int:
-        query = select(func.count()).where(
-            Email.user_id == user_id, Email.status == "sent", Email.sent_at >= since
+        counted = await self.connection.fetchval(
+            "SELECT count(*) FROM emails WHERE user_id = $1 AND status = $2 AND sent_at >= $3",
+            user_id,
+            EmailStatus.SENT,
+            since,
         )
-        return int((await self.session.execute(query)).scalar_one())
+        return int(counted)
 
 
-def _contains(q: str) -> str:
-    """An ILIKE pattern for text containing `q` literally (its % and _ match only themselves)."""
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _filters(statuses: Sequence[str], q: str | None, first: int) -> tuple[str, list[Any]]:
+    """The list's optional conditions, their parameters numbered from `$first`."""
+    conditions: list[str] = []
+    arguments: list[Any] = []
+    if statuses:
+        arguments.append(list(statuses))
+        conditions.append(f"e.status = ANY(${first + len(arguments) - 1}::text[])")
+    if q:
+        arguments.append(like_containing(q))
+        conditions.append(_MATCHING_TEXT.format(p=f"${first + len(arguments) - 1}"))
+    return "".join(f" AND {condition}" for condition in conditions), arguments
 
 
-@functools.cache
-def _page_statements(*, by_status: bool, by_text: bool) -> tuple[TextClause, TextClause]:
-    """The count and the page of a user's emails, as fixed SQL per combination of filters.
-
-    Listing is a hot path: statements built from ORM constructs on every request cost more CPU
-    than PostgreSQL spends answering them (bench/README.md). Only parameters vary.
-    """
-    where = "e.user_id = :user_id"
-    if by_status:
-        where += " AND e.status = ANY(CAST(:statuses AS text[]))"
-    if by_text:
-        where += (
-            " AND (e.subject ILIKE :pattern OR EXISTS (SELECT 1 FROM email_recipients r"
-            " WHERE r.email_id = e.id AND r.address ILIKE :pattern))"
-        )
-    count = text(f"SELECT count(*) FROM emails e WHERE {where}")  # noqa: S608 (fixed fragments)
-    page = text(
-        f"""
-        SELECT e.id, e.subject, e.status, e.attempts, e.created_at, e.scheduled_at, e.sent_at,
-               COALESCE((SELECT array_agg(r.address ORDER BY r.position) FROM email_recipients r
-                         WHERE r.email_id = e.id AND r.kind = 'to'), '{{}}') AS "to",
-               (SELECT count(*) FROM email_recipients r WHERE r.email_id = e.id) AS recipients
-        FROM emails e
-        WHERE {where}
-        ORDER BY e.created_at DESC, e.id DESC
-        OFFSET :offset LIMIT :limit
-        """  # noqa: S608 (fixed fragments; every value is a parameter)
-    )
-    return count, page
-
-
-def has_recipient_to_retry() -> ColumnElement[bool]:
-    """The email has a recipient that was given up on (attempts exhausted or expired).
-
-    A refusal (SMTP 5xx) is a final answer and is never tried again, not even by an owner's
-    retry or an operator's replay: an email every recipient refused has nothing left to retry.
-    """
-    return (
-        select(Recipient.id)
-        .where(Recipient.email_id == Email.id, Recipient.status == "abandoned")
-        .exists()
-    )
-
-
-def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
-
-
-# The hot path of POST /api/emails/send. Data-modifying CTEs run as one statement, so the
-# recipients' foreign key sees the email inserted beside them (checked at the statement's end).
-_COUNT_SINCE = text(
-    """
-    SELECT count(*) FROM (
-        SELECT 1 FROM emails WHERE user_id = :user_id AND created_at > :since LIMIT :cap
-    ) AS recent
-    """
-).bindparams(bindparam("user_id", type_=Uuid), bindparam("since", type_=DateTime(timezone=True)))
-
-_INSERT_SEND = text(
-    """
-    WITH email AS (
-        INSERT INTO emails (id, user_id, sender_name, sender_email, subject, text_body,
-                            html_body, template_id, status, scheduled_at, expires_at,
-                            created_at, updated_at)
-        VALUES (:id, :user_id, :sender_name, :sender_email, :subject, :text_body, :html_body,
-                :template_id, :status, :scheduled_at, :expires_at, :created_at, :updated_at)
-    ), recipients AS (
-        INSERT INTO email_recipients (email_id, position, kind, address)
-        SELECT :id, position, kind, address
-        FROM unnest(CAST(:positions AS smallint[]), CAST(:kinds AS text[]),
-                    CAST(:addresses AS text[])) AS r(position, kind, address)
-    )
-    INSERT INTO outbox (email_id, topic, key, payload, headers, available_at)
-    VALUES (:outbox_email_id, :outbox_topic, :outbox_key, :outbox_payload, :outbox_headers,
-            :outbox_available_at)
-    """
-).bindparams(
-    bindparam("outbox_payload", type_=JSONB),
-    bindparam("outbox_headers", type_=JSONB),
-    bindparam("template_id", type_=Uuid),
-    bindparam("scheduled_at", type_=DateTime(timezone=True)),
-    bindparam("expires_at", type_=DateTime(timezone=True)),
-    bindparam("text_body", type_=Text),
-    bindparam("html_body", type_=Text),
-)
+def quota_window(limit: int, now: datetime) -> HourlyQuota:
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    elapsed = (now - hour) / timedelta(hours=1)
+    return HourlyQuota(limit, hour, previous_weight=1.0 - elapsed)

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AliasChoices,
@@ -14,16 +14,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
-    field_validator,
+    WithJsonSchema,
 )
 
+from eccs.contracts.lifecycle import EmailStatus, RecipientKind, RecipientStatus
 from eccs.mail.settings import RECIPIENTS_CEILING
 from eccs.platform.addresses import EmailAddress, HeaderText, TemplateData, Text
 from eccs.platform.schemas import Moment, RequestBody
-
-EmailStatus = Literal["scheduled", "queued", "sending", "retrying", "sent", "failed", "cancelled"]
-RecipientStatus = Literal["pending", "accepted", "refused", "abandoned"]
 
 
 def _as_list(value: object) -> object:
@@ -42,22 +41,29 @@ MimeType = Annotated[
 ]
 
 
+def _decode_base64(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("is not valid base64") from exc
+
+
+# Decoded once, when the request is read; written back as base64 where the request is stored
+# (the fingerprint of an Idempotency-Key).
+Base64Content = Annotated[
+    bytes,
+    BeforeValidator(_decode_base64),
+    PlainSerializer(lambda content: base64.b64encode(content).decode(), return_type=str),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
+
+
 class AttachmentIn(RequestBody):
     filename: Annotated[HeaderText, StringConstraints(min_length=1, max_length=255)]
     content_type: MimeType = "application/octet-stream"
-    content_base64: str = Field(description="The file's bytes, base64-encoded.")
-
-    @field_validator("content_base64")
-    @classmethod
-    def _decodable(cls, value: str) -> str:
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ValueError("is not valid base64") from exc
-        return value
-
-    def content(self) -> bytes:
-        return base64.b64decode(self.content_base64)
+    content_base64: Base64Content = Field(description="The file's bytes, base64-encoded.")
 
 
 class SendRequest(RequestBody):
@@ -93,7 +99,7 @@ class Accepted(BaseModel):
 
 class RecipientOut(BaseModel):
     address: str
-    kind: Literal["to", "cc", "bcc"]
+    kind: RecipientKind
     status: RecipientStatus
     attempts: int
     smtp_code: int | None

@@ -1,37 +1,30 @@
-"""Accepting, reading, cancelling and retrying emails."""
+"""One email's life after it was accepted: reading it, and what its owner and operators may do
+to it (cancel, retry, abandon). Each step that is not a delivery attempt goes into its timeline.
+
+Endpoints hold a transaction around every call here that writes more than one statement.
+"""
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, get_args
+from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from eccs.audit.events import AuditEvent, AuditStore
-from eccs.contracts.messages import RequestReason, outbox_request
+from eccs.contracts import outbox
+from eccs.contracts.lifecycle import CANCELLABLE, FINAL, EmailStatus
+from eccs.contracts.messages import RequestReason
 from eccs.mail.emails.repository import EmailRepository
-from eccs.mail.emails.schemas import EmailStatus, SendRequest
-from eccs.mail.errors import EmailNotFound, NothingToRetry, QuotaExceeded, WrongEmailState
-from eccs.mail.models import Email
-from eccs.mail.settings import MailSettings
-from eccs.mail.templates.rendering import Rendered, render_parts
-from eccs.mail.templates.repository import TemplateRepository
-from eccs.platform.addresses import check_header_safe
-from eccs.platform.errors import FieldProblem, InvalidInput
-from eccs.platform.metrics import EMAILS_ACCEPTED, EMAILS_REQUEUED
+from eccs.mail.emails.schemas import AttachmentOut, EmailOut, RecipientOut, TimelineEntry
+from eccs.mail.errors import EmailNotFound, NothingToRetry, WrongEmailState
+from eccs.platform.db import Connection
+from eccs.platform.errors import FieldProblem
+from eccs.platform.metrics import EMAILS_REQUEUED
 from eccs.platform.security import Principal
 from eccs.platform.telemetry import current_traceparent
-
-QUOTA_WINDOW = timedelta(hours=1)
-# A retrying email waits for its next attempt in the outbox, so it can still be withdrawn.
-CANCELLABLE = ("scheduled", "retrying")
-# Nothing more happens to these by themselves.
-FINAL = ("sent", "failed", "cancelled")
 
 log = structlog.get_logger("eccs.mail")
 
@@ -40,206 +33,108 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """Recipients after de-duplication, each with its kind, in the order given."""
-
-    recipients: list[tuple[str, str]]
-
-    @classmethod
-    def of(cls, request: SendRequest) -> Envelope:
-        seen: set[str] = set()
-        recipients = []
-        for kind, addresses in (("to", request.to), ("cc", request.cc), ("bcc", request.bcc)):
-            for address in addresses:
-                if address.lower() not in seen:
-                    seen.add(address.lower())
-                    recipients.append((kind, address))
-        return cls(recipients)
-
-
 class EmailService:
-    def __init__(
-        self, session: AsyncSession, settings: MailSettings, audit: AuditStore | None = None
-    ) -> None:
-        self.settings = settings
-        self.emails = EmailRepository(session)
-        self.templates = TemplateRepository(session)
+    def __init__(self, connection: Connection, audit: AuditStore | None = None) -> None:
+        self.connection = connection
+        self.emails = EmailRepository(connection)
         self.audit = audit
 
-    async def accept(self, user: Principal, request: SendRequest) -> dict[str, Any]:
-        """Validate, render and store an email with its outbox row; nothing is sent here."""
+    async def read(self, user: Principal, email_id: uuid.UUID) -> EmailOut:
+        email = await self.emails.get(email_id, user.id)
+        if email is None:
+            raise EmailNotFound()
+        return await self._answer(email)
+
+    async def cancel(self, user: Principal, email_id: uuid.UUID) -> EmailOut:
         now = utcnow()
-        envelope = Envelope.of(request)
-        self._check_recipient_count(envelope)
-        self._check_schedule(request, now)
-        content = await self._content(user, request)
-        await self._check_quota(user, now)
-        email_id = uuid.uuid4()
-        due = max(request.scheduled_at or now, now)
-        status = "scheduled" if due > now else "queued"
-        self._check_expiry(request, due)
-        await self.emails.insert(
-            _email_row(email_id, user, content, request, status, now),
-            [
-                _recipient_row(email_id, i, kind, addr)
-                for i, (kind, addr) in enumerate(envelope.recipients)
-            ],
-            [
-                _attachment_row(email_id, i, a.filename, a.content_type, a.content())
-                for i, a in enumerate(request.attachments)
-            ],
-            _outbox_row(email_id, "scheduled" if status == "scheduled" else "new", due, now),
-        )
-        EMAILS_ACCEPTED.labels(str(status == "scheduled").lower()).inc()
-        return {
-            "id": str(email_id),
-            "status": status,
-            "created_at": now.isoformat(),
-            "scheduled_at": request.scheduled_at.isoformat() if request.scheduled_at else None,
-            "expires_at": request.expires_at.isoformat() if request.expires_at else None,
-            "recipients": len(envelope.recipients),
-        }
-
-    def _check_recipient_count(self, envelope: Envelope) -> None:
-        limit = self.settings.max_recipients_per_email
-        if len(envelope.recipients) > limit:
-            raise InvalidInput.on("to", f"at most {limit} recipients (to, cc and bcc together)")
-
-    def _check_schedule(self, request: SendRequest, now: datetime) -> None:
-        days = self.settings.max_schedule_days
-        if request.scheduled_at is not None and request.scheduled_at > now + timedelta(days=days):
-            raise InvalidInput.on("scheduled_at", f"must be at most {days} days ahead")
-
-    def _check_expiry(self, request: SendRequest, due: datetime) -> None:
-        if request.expires_at is not None and request.expires_at <= due:
-            raise InvalidInput.on("expires_at", "must be later than now and than scheduled_at")
-
-    async def _check_quota(self, user: Principal, now: datetime) -> None:
-        quota = self.settings.send_quota_per_hour
-        since = now - QUOTA_WINDOW
-        if await self.emails.created_since(user.id, since, quota) < quota:
-            return
-        # Room frees up when the oldest of the last `quota` emails leaves the window.
-        oldest_counted = await self.emails.nth_newest_since(user.id, since, quota)
-        wait = (oldest_counted + QUOTA_WINDOW - now).total_seconds() if oldest_counted else 1
-        raise QuotaExceeded(
-            f"The quota of {quota} emails per hour is used up.", retry_after=math.ceil(wait)
-        )
-
-    async def _content(self, user: Principal, request: SendRequest) -> Rendered:
-        if request.template_id is None:
-            if request.subject is None or not request.subject.strip():
-                raise InvalidInput.on("subject", "is required unless template_id is given")
-            if request.text is None and request.html is None:
-                raise InvalidInput.on("text", "give text, html or template_id")
-            return Rendered(request.subject, request.text, request.html)
-        template = await self.templates.get(user.id, request.template_id)
-        if template is None:
-            raise InvalidInput.on("template_id", "no such template")
-        rendered = render_parts(
-            request.subject or template.subject,
-            request.text if request.text is not None else template.text,
-            request.html if request.html is not None else template.html,
-            request.template_data,
-            prefix="",
-        )
-        try:
-            check_header_safe(rendered.subject)
-        except ValueError as exc:
-            raise InvalidInput.on("subject", f"after rendering, {exc}") from exc
-        return rendered
-
-    async def read(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
-        return await self._answer(await self._owned(user, email_id))
-
-    async def _answer(self, email: Email) -> dict[str, Any]:
-        """The email as `GET /api/emails/{id}` shows it, timeline included."""
-        recipients = await self.emails.recipients(email.id)
-        attachments = await self.emails.attachments(email.id)
-        return {
-            **{
-                c: getattr(email, c)
-                for c in (
-                    "id",
-                    "subject",
-                    "status",
-                    "template_id",
-                    "attempts",
-                    "last_error",
-                    "created_at",
-                    "updated_at",
-                    "scheduled_at",
-                    "expires_at",
-                    "sent_at",
-                )
-            },
-            "text": email.text_body,
-            "html": email.html_body,
-            "recipients": recipients,
-            "attachments": [a._asdict() for a in attachments],
-            "timeline": await self._timeline(email.id),
-        }
-
-    async def cancel(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
-        now = utcnow()
-        if not await self.emails.change_status(user.id, email_id, CANCELLABLE, "cancelled", now):
-            email = await self._owned(user, email_id)
+        if not await self.emails.change_status(
+            user.id, email_id, CANCELLABLE, EmailStatus.CANCELLED, now
+        ):
+            status = await self._status(user, email_id)
             raise WrongEmailState(
-                f"Only scheduled or retrying emails can be cancelled; this one is {email.status}.",
-                fields=[FieldProblem("status", email.status)],
+                f"Only scheduled or retrying emails can be cancelled; this one is {status}.",
+                fields=[FieldProblem("status", status)],
             )
-        await self.emails.drop_pending_outbox(email_id)
-        return await self.read(user, email_id)
+        await self.emails.drop_pending_outbox([email_id])
+        return await self._noted(email_id, "cancelled", "cancelled by its sender")
 
-    async def abandon(self, email_id: uuid.UUID, actor: str) -> dict[str, Any]:
+    async def retry(self, user: Principal, email_id: uuid.UUID) -> EmailOut:
+        """Queue a failed email again with a fresh attempt budget."""
+        locked = await self.emails.lock(email_id, user.id)
+        if locked is None:
+            raise EmailNotFound()
+        if locked["status"] != EmailStatus.FAILED:
+            raise WrongEmailState(
+                f"Only failed emails can be retried; this one is {locked['status']}.",
+                fields=[FieldProblem("status", locked["status"])],
+            )
+        if not await requeue_failed(self.emails, [email_id], "owner_retry", utcnow()):
+            raise NothingToRetry()
+        return await self._noted(email_id, "retry_requested", "retried by its sender")
+
+    async def abandon(self, email_id: uuid.UUID, actor: str) -> EmailOut:
         """An operator stops any user's email that is not final yet, whatever its state:
         nothing more is sent (a worker in the middle of an attempt records only its answers)."""
         locked = await self.emails.lock(email_id)
         if locked is None:
             raise EmailNotFound()
-        status, attempts = locked
+        status = locked["status"]
         if status in FINAL:
             raise WrongEmailState(
                 f"This email is {status} already; there is nothing left to stop.",
                 fields=[FieldProblem("status", status)],
             )
-        await self.emails.stop(email_id, "cancelled", utcnow())
-        await self._note(email_id, attempts, "abandoned", f"stopped by an operator ({actor})")
+        await self.emails.stop(email_id, EmailStatus.CANCELLED, utcnow())
         log.info("email_abandoned", email_id=str(email_id), actor=actor, was=status)
-        email = await self.emails.get_any(email_id)
+        return await self._noted(email_id, "abandoned", f"stopped by an operator ({actor})")
+
+    async def _status(self, user: Principal, email_id: uuid.UUID) -> str:
+        email = await self.emails.get(email_id, user.id)
+        if email is None:
+            raise EmailNotFound()
+        return str(email["status"])
+
+    async def _noted(self, email_id: uuid.UUID, outcome: str, detail: str) -> EmailOut:
+        """The email after a step that is not a delivery attempt, with that step in its
+        timeline.
+
+        The step is written before the request's commit: should that fail, the timeline shows
+        a step that did not happen, the lesser harm than a step that happened and is missing.
+        """
+        email = await self.emails.get(email_id)
         assert email is not None
+        if self.audit is not None:
+            event = AuditEvent(email_id, email["attempts"], outcome, utcnow(), detail=detail)
+            try:
+                await self.audit.record([event])
+            except Exception as exc:  # any store failure; the change itself stands
+                log.warning("timeline_not_written", email_id=str(email_id), error=repr(exc))
         return await self._answer(email)
 
-    async def _note(self, email_id: uuid.UUID, attempt: int, outcome: str, detail: str) -> None:
-        """Put a step that is not a delivery attempt into the email's timeline.
+    async def _answer(self, email: Any) -> EmailOut:
+        """The email as `GET /api/emails/{id}` shows it, timeline included."""
+        recipients = await self.emails.recipients(email["id"])
+        attachments = await self.emails.attachments(email["id"])
+        return EmailOut(
+            id=email["id"],
+            subject=email["subject"],
+            status=email["status"],
+            text=email["text_body"],
+            html=email["html_body"],
+            template_id=email["template_id"],
+            attempts=email["attempts"],
+            last_error=email["last_error"],
+            created_at=email["created_at"],
+            updated_at=email["updated_at"],
+            scheduled_at=email["scheduled_at"],
+            expires_at=email["expires_at"],
+            sent_at=email["sent_at"],
+            recipients=[RecipientOut(**recipient) for recipient in recipients],
+            attachments=[AttachmentOut(**attachment) for attachment in attachments],
+            timeline=await self._timeline(email["id"]),
+        )
 
-        Written before the request's commit: should that fail, the timeline shows a step that
-        did not happen, which is the lesser harm than a step that happened and is missing.
-        """
-        if self.audit is None:
-            return
-        event = AuditEvent(email_id, attempt, outcome, utcnow(), detail=detail)
-        try:
-            await self.audit.record([event])
-        except Exception as exc:  # any store failure; the change itself stands
-            log.warning("timeline_not_written", email_id=str(email_id), error=repr(exc))
-
-    async def retry(self, user: Principal, email_id: uuid.UUID) -> dict[str, Any]:
-        """Queue a failed email again with a fresh attempt budget."""
-        status = await self.emails.lock_status(user.id, email_id)
-        if status is None:
-            raise EmailNotFound()
-        if status != "failed":
-            raise WrongEmailState(
-                f"Only failed emails can be retried; this one is {status}.",
-                fields=[FieldProblem("status", status)],
-            )
-        if not await requeue_failed(self.emails, [email_id], "owner_retry", utcnow()):
-            raise NothingToRetry()
-        return await self.read(user, email_id)
-
-    async def _timeline(self, email_id: uuid.UUID) -> list[dict[str, Any]]:
+    async def _timeline(self, email_id: uuid.UUID) -> list[TimelineEntry]:
         """Every delivery step from the audit trail, oldest first.
 
         The trail is a separate store: when it cannot be read, the email is still answered,
@@ -252,67 +147,18 @@ class EmailService:
         except Exception as exc:  # any store failure; the email itself is still readable
             log.warning("timeline_unavailable", email_id=str(email_id), error=repr(exc))
             return []
-        return [_timeline_entry(event) for event in events]
-
-    async def _owned(self, user: Principal, email_id: uuid.UUID) -> Email:
-        email = await self.emails.get(user.id, email_id)
-        if email is None:
-            raise EmailNotFound()
-        return email
-
-
-def _timeline_entry(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "attempt": event.attempt,
-        "recipient": event.recipient,
-        "outcome": event.outcome,
-        "at": event.at,
-        "smtp_code": event.smtp_code,
-        "smtp_reply": event.smtp_reply,
-        "detail": event.detail,
-    }
-
-
-def _email_row(
-    email_id: uuid.UUID,
-    user: Principal,
-    content: Rendered,
-    request: SendRequest,
-    status: str,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "id": email_id,
-        "user_id": user.id,
-        "sender_name": user.name or user.email,
-        "sender_email": user.email,
-        "subject": content.subject,
-        "text_body": content.text,
-        "html_body": content.html,
-        "template_id": request.template_id,
-        "status": status,
-        "scheduled_at": request.scheduled_at,
-        "expires_at": request.expires_at,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _recipient_row(email_id: uuid.UUID, position: int, kind: str, address: str) -> dict[str, Any]:
-    return {"email_id": email_id, "position": position, "kind": kind, "address": address}
-
-
-def _attachment_row(
-    email_id: uuid.UUID, position: int, filename: str, content_type: str, content: bytes
-) -> dict[str, Any]:
-    return {
-        "email_id": email_id,
-        "position": position,
-        "filename": filename,
-        "content_type": content_type,
-        "size": len(content),
-        "content": content,
-    }
+        return [
+            TimelineEntry(
+                attempt=event.attempt,
+                recipient=event.recipient,
+                outcome=event.outcome,
+                at=event.at,
+                smtp_code=event.smtp_code,
+                smtp_reply=event.smtp_reply,
+                detail=event.detail,
+            )
+            for event in events
+        ]
 
 
 async def requeue_failed(
@@ -335,69 +181,20 @@ async def requeue_failed(
     # Only recipients given up on are tried again; refusals (5xx) are final.
     await emails.reopen_recipients(requeued, now)
     # A request left over from before the failure must not compete with the new attempt.
-    await emails.drop_pending_outbox(*requeued)
-    await emails.add_outbox(
+    await emails.drop_pending_outbox(requeued)
+    await outbox.add_to_outbox(
+        emails.connection,
         [
-            _outbox_row(
+            outbox.delivery_request(
                 email_id,
                 reason,
-                now + timedelta(seconds=i / per_second) if per_second else now,
+                latest[email_id] + 1,
                 now,
-                attempt=latest[email_id] + 1,
+                due=now + timedelta(seconds=i / per_second) if per_second else now,
+                traceparent=current_traceparent(),
             )
             for i, email_id in enumerate(requeued)
-        ]
+        ],
     )
     EMAILS_REQUEUED.labels(reason).inc(len(requeued))
     return requeued
-
-
-def _outbox_row(
-    email_id: uuid.UUID,
-    reason: RequestReason,
-    due: datetime,
-    now: datetime,
-    attempt: int = 1,
-) -> dict[str, Any]:
-    # The request's trace continues in the worker that delivers the email.
-    return outbox_request(email_id, reason, attempt, now, due, current_traceparent())
-
-
-class EmailQueries:
-    """Lists and statistics over one user's emails."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.emails = EmailRepository(session)
-
-    async def page(
-        self, user: Principal, statuses: Sequence[str], q: str | None, page: int, page_size: int
-    ) -> dict[str, Any]:
-        offset = (page - 1) * page_size
-        total, rows = await self.emails.page(user.id, statuses, q, offset, page_size)
-        return {
-            "items": [row._asdict() for row in rows],
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-        }
-
-    async def stats(self, user: Principal) -> dict[str, Any]:
-        now = utcnow()
-        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        # Every status is listed, zeros included, so clients need not know the full set.
-        by_status = dict.fromkeys(get_args(EmailStatus), 0)
-        by_status.update(await self.emails.count_by_status(user.id))
-        hourly = await self.emails.series(user.id, "hour", now - timedelta(hours=23), now)
-        daily = await self.emails.series(user.id, "day", now - timedelta(days=29), now)
-        return {
-            "by_status": by_status,
-            "total": sum(by_status.values()),
-            "sent_today": await self.emails.sent_since(user.id, today),
-            "hourly": [_point(row) for row in hourly],
-            "daily": [_point(row) for row in daily],
-        }
-
-
-def _point(row: Any) -> dict[str, Any]:
-    start, sent, failed = row
-    return {"start": start, "sent": int(sent), "failed": int(failed)}

@@ -17,7 +17,6 @@ import asyncio
 import collections
 import contextlib
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,13 +27,13 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from eccs.contracts.messages import outbox_request
+from eccs.contracts.outbox import add_to_outbox, delivery_request
 from eccs.contracts.topics import EMAIL_REQUESTED
 from eccs.mail.outbox.repository import DueRow, OutboxRepository
 from eccs.platform import kafka
 from eccs.platform.background import Abandoned, bounded, drop_outcome, periodically
+from eccs.platform.db import Database
 from eccs.platform.logging import describe
 from eccs.platform.metrics import (
     OUTBOX_BACKLOG,
@@ -168,13 +167,12 @@ class OutboxRelay:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
-        listen_dsn: str,
+        database: Database,
         kafka_settings: kafka.KafkaSettings,
         settings: RelaySettings,
         client_id: str = "eccs-outbox-relay",
     ) -> None:
-        self.sessions = sessions
+        self.database = database
         self.kafka_settings = kafka_settings
         self.settings = settings
         self.client_id = client_id
@@ -182,7 +180,7 @@ class OutboxRelay:
         self.problem: str | None = "not started"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.listener = Listener(listen_dsn, self._wake.set)
+        self.listener = Listener(database.url, self._wake.set)
         self._producer: AIOKafkaProducer | None = None
         self._publishing: asyncio.Task[None] | None = None
         self._listening: asyncio.Task[None] | None = None
@@ -256,8 +254,8 @@ class OutboxRelay:
         """Publish one batch; returns how long to sleep before the next round (0: go on)."""
         if await self._publish_batch() >= self.settings.outbox_batch_size:
             return 0.0
-        async with self.sessions() as session:
-            until_due = await OutboxRepository(session).seconds_until_next_due()
+        async with self.database.connection() as connection:
+            until_due = await OutboxRepository(connection).seconds_until_next_due()
         poll = self.settings.outbox_poll_seconds
         if until_due is None or until_due <= 0:
             # Nothing is waiting, or the due rows are held by another relay publishing them.
@@ -265,8 +263,8 @@ class OutboxRelay:
         return min(until_due, poll)
 
     async def _publish_batch(self) -> int:
-        async with self.sessions() as session, session.begin():
-            outbox = OutboxRepository(session)
+        async with self.database.transaction() as connection:
+            outbox = OutboxRepository(connection)
             rows = await outbox.claim_due(self.settings.outbox_batch_size)
             if not rows:
                 return 0
@@ -315,30 +313,35 @@ class OutboxRelay:
 
     async def _redeliver_batch(self) -> int:
         limit = self.settings.outbox_batch_size
-        async with self.sessions() as session, session.begin():
-            outbox = OutboxRepository(session)
+        async with self.database.transaction() as connection:
+            outbox = OutboxRepository(connection)
             stale = await outbox.requeue_stale(self.settings.visibility_timeout, limit)
-            if stale:
-                now = datetime.now(UTC)
-                await outbox.add(
-                    [redelivery(email_id, attempts, now) for email_id, attempts in stale]
-                )
+            now = datetime.now(UTC)
+            # The next attempt of each: the worker claims exactly that one, and counts it
+            # against the email's budget like any other.
+            await add_to_outbox(
+                connection,
+                [
+                    delivery_request(email_id, "redelivery", attempts + 1, now, due=now)
+                    for email_id, attempts in stale
+                ],
+            )
         if stale:
             OUTBOX_REDELIVERIES.inc(len(stale))
             log.info("emails_redelivered", count=len(stale), first=str(stale[0][0]))
         return len(stale)
 
     async def refresh_backlog(self) -> None:
-        async with self.sessions() as session:
-            backlog = await OutboxRepository(session).backlog()
+        async with self.database.connection() as connection:
+            backlog = await OutboxRepository(connection).backlog()
         OUTBOX_BACKLOG.set(backlog.rows)
         OUTBOX_OLDEST_AGE.set(backlog.oldest_age_seconds)
 
     async def purge_published(self) -> int:
         total = 0
         while True:
-            async with self.sessions() as session, session.begin():
-                count = await OutboxRepository(session).purge_published(RETENTION, PURGE_BATCH)
+            async with self.database.connection() as connection:
+                count = await OutboxRepository(connection).purge_published(RETENTION, PURGE_BATCH)
             total += count
             if count < PURGE_BATCH:
                 return total
@@ -359,8 +362,3 @@ def record_published(rows: list[DueRow], acknowledged_at: datetime) -> None:
     for row in rows:
         delay = (acknowledged_at - row.available_at).total_seconds()
         OUTBOX_PUBLISH_LATENCY.observe(max(delay, 0.0))
-
-
-def redelivery(email_id: uuid.UUID, attempts: int, now: datetime) -> dict[str, Any]:
-    """An outbox row requesting the email's next attempt (the worker claims exactly that one)."""
-    return outbox_request(email_id, "redelivery", attempts + 1, now, due=now)

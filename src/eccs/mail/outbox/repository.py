@@ -11,15 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, exists, extract, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from eccs.mail.models import Email, OutboxEntry
-
-# Emails a published request moves to `queued`: a first send, a due scheduled send, a due retry.
-BECOME_QUEUED = ("scheduled", "retrying", "queued")
-# Emails a worker should be busy with; past the visibility timeout they are requested again.
-IN_FLIGHT = ("queued", "sending")
+from eccs.contracts.lifecycle import BECOME_QUEUED, IN_FLIGHT, EmailStatus
+from eccs.platform.db import Connection
 
 
 class DueRow(NamedTuple):
@@ -38,8 +31,8 @@ class Backlog(NamedTuple):
 
 
 class OutboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     async def claim_due(self, limit: int) -> list[DueRow]:
         """Lock up to `limit` due rows and their emails for this transaction.
@@ -49,39 +42,44 @@ class OutboxRepository:
         could deadlock. Holding the email also makes a worker that picks up the message before
         this transaction commits wait for the email's `queued` status instead of missing it.
         """
-        query = (
-            select(*(getattr(OutboxEntry, field) for field in DueRow._fields))
-            .join(Email, Email.id == OutboxEntry.email_id)
-            .where(OutboxEntry.published_at.is_(None), OutboxEntry.available_at <= func.now())
-            .order_by(OutboxEntry.available_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=(OutboxEntry, Email))
+        rows = await self.connection.fetch(
+            """
+            SELECT o.id, o.email_id, o.topic, o.key, o.payload, o.headers, o.available_at
+            FROM outbox o JOIN emails e ON e.id = o.email_id
+            WHERE o.published_at IS NULL AND o.available_at <= now()
+            ORDER BY o.available_at LIMIT $1
+            FOR UPDATE OF o, e SKIP LOCKED
+            """,
+            limit,
         )
-        return [DueRow(*row) for row in (await self.session.execute(query)).all()]
+        return [DueRow(*row) for row in rows]
 
     async def mark_published(self, ids: Sequence[int]) -> None:
         # The statement's time, not the transaction's: the broker has acknowledged by now.
-        published = update(OutboxEntry).where(OutboxEntry.id.in_(ids))
-        await self.session.execute(published.values(published_at=func.statement_timestamp()))
+        await self.connection.execute(
+            "UPDATE outbox SET published_at = statement_timestamp() WHERE id = ANY($1::bigint[])",
+            list(ids),
+        )
 
     async def queue_emails(self, email_ids: Sequence[uuid.UUID]) -> None:
         """Their request is on its way: `queued`, with the visibility timeout counting from now.
 
         Emails in any other state (sending, sent, failed, cancelled) are left alone.
         """
-        query = (
-            update(Email)
-            .where(Email.id.in_(set(email_ids)), Email.status.in_(BECOME_QUEUED))
-            .values(status="queued", updated_at=func.statement_timestamp())
+        await self.connection.execute(
+            "UPDATE emails SET status = $2, updated_at = statement_timestamp()"
+            " WHERE id = ANY($1::uuid[]) AND status = ANY($3::text[])",
+            list(set(email_ids)),
+            EmailStatus.QUEUED,
+            list(BECOME_QUEUED),
         )
-        await self.session.execute(query)
 
     async def seconds_until_next_due(self) -> float | None:
         """Seconds until the earliest unpublished row is due (<= 0: one is due now), or None."""
-        query = select(extract("epoch", func.min(OutboxEntry.available_at) - func.now())).where(
-            OutboxEntry.published_at.is_(None)
+        seconds = await self.connection.fetchval(
+            "SELECT extract(epoch FROM min(available_at) - now()) FROM outbox"
+            " WHERE published_at IS NULL"
         )
-        seconds = (await self.session.execute(query)).scalar_one_or_none()
         return None if seconds is None else float(seconds)
 
     async def requeue_stale(self, idle_for: timedelta, limit: int) -> list[tuple[uuid.UUID, int]]:
@@ -90,41 +88,39 @@ class OutboxRepository:
         Only emails with no unpublished request: one already waiting in the outbox will deliver
         them. Rows another replica is sweeping are skipped. Returns (email id, attempts).
         """
-        pending = exists().where(
-            OutboxEntry.email_id == Email.id, OutboxEntry.published_at.is_(None)
+        rows = await self.connection.fetch(
+            """
+            UPDATE emails SET status = $3, updated_at = now()
+            WHERE id IN (
+                SELECT e.id FROM emails e
+                WHERE e.status = ANY($4::text[]) AND e.updated_at < now() - $1::interval
+                  AND NOT EXISTS (SELECT FROM outbox o
+                                  WHERE o.email_id = e.id AND o.published_at IS NULL)
+                ORDER BY e.updated_at LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, attempts
+            """,
+            idle_for,
+            limit,
+            EmailStatus.QUEUED,
+            list(IN_FLIGHT),
         )
-        stale = (
-            select(Email.id)
-            .where(Email.status.in_(IN_FLIGHT), Email.updated_at < func.now() - idle_for, ~pending)
-            .order_by(Email.updated_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        query = (
-            update(Email)
-            .where(Email.id.in_(stale.scalar_subquery()))
-            .values(status="queued", updated_at=func.now())
-            .returning(Email.id, Email.attempts)
-        )
-        return [(row.id, row.attempts) for row in (await self.session.execute(query)).all()]
-
-    async def add(self, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(insert(OutboxEntry), rows)
+        return [(row["id"], row["attempts"]) for row in rows]
 
     async def backlog(self) -> Backlog:
-        query = select(
-            func.count(), extract("epoch", func.now() - func.min(OutboxEntry.available_at))
-        ).where(OutboxEntry.published_at.is_(None), OutboxEntry.available_at <= func.now())
-        count, age = (await self.session.execute(query)).one()
-        return Backlog(int(count), float(age or 0.0))
+        row = await self.connection.fetchrow(
+            "SELECT count(*), extract(epoch FROM now() - min(available_at)) FROM outbox"
+            " WHERE published_at IS NULL AND available_at <= now()"
+        )
+        assert row is not None
+        return Backlog(int(row[0]), float(row[1] or 0.0))
 
     async def purge_published(self, older_than: timedelta, limit: int) -> int:
         """Delete up to `limit` rows published more than `older_than` ago; returns how many."""
-        old = (
-            select(OutboxEntry.id)
-            .where(OutboxEntry.published_at < func.now() - older_than)
-            .limit(limit)
+        deleted = await self.connection.fetch(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+            " WHERE published_at < now() - $1::interval LIMIT $2) RETURNING id",
+            older_than,
+            limit,
         )
-        query = delete(OutboxEntry).where(OutboxEntry.id.in_(old.scalar_subquery()))
-        result = await self.session.execute(query)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return len(deleted)

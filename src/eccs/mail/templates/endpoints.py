@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query, Response, status
 
@@ -17,32 +17,26 @@ from eccs.mail.templates.schemas import (
 )
 from eccs.mail.templates.service import TemplateService, preview
 from eccs.platform.addresses import SearchText
-from eccs.platform.db import DbSession
+from eccs.platform.dependencies import CurrentUser, Db
 from eccs.platform.http import api_router, errors
-from eccs.platform.security import CurrentUser
 
 router = api_router("/api/templates", "templates")
 
 
 @router.post("", status_code=201, response_model=TemplateOut, responses=errors(401, 409, 422))
-async def create_template(body: TemplateIn, user: CurrentUser, session: DbSession) -> Any:
-    template = await TemplateService(session).create(user.id, body)
-    await session.commit()
-    return template
+async def create_template(body: TemplateIn, user: CurrentUser, db: Db) -> TemplateOut:
+    return await TemplateService(db).create(user.id, body)
 
 
 @router.get("", response_model=TemplatePage, responses=errors(401, 422))
 async def list_templates(
     user: CurrentUser,
-    session: DbSession,
+    db: Db,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     q: Annotated[SearchText | None, Query(max_length=200, description="Name prefix")] = None,
-) -> Any:
-    total, items = await TemplateService(session).templates.page(
-        user.id, q, (page - 1) * page_size, page_size
-    )
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+) -> TemplatePage:
+    return await TemplateService(db).page(user.id, q, page, page_size)
 
 
 @router.post(
@@ -51,30 +45,25 @@ async def list_templates(
     responses=errors(401, 422),
     summary="Render unsaved content",
 )
-async def preview_unsaved(body: PreviewRequest, user: CurrentUser) -> Any:
+async def preview_unsaved(body: PreviewRequest, user: CurrentUser) -> PreviewOut:
     return preview(body.subject, body.text, body.html, body.data)
 
 
 @router.get("/{template_id}", response_model=TemplateOut, responses=errors(401, 404, 422))
-async def read_template(template_id: uuid.UUID, user: CurrentUser, session: DbSession) -> Any:
-    return await TemplateService(session).get(user.id, template_id)
+async def read_template(template_id: uuid.UUID, user: CurrentUser, db: Db) -> TemplateOut:
+    return await TemplateService(db).get(user.id, template_id)
 
 
 @router.put("/{template_id}", response_model=TemplateOut, responses=errors(401, 404, 409, 422))
 async def update_template(
-    template_id: uuid.UUID, body: TemplateIn, user: CurrentUser, session: DbSession
-) -> Any:
-    template = await TemplateService(session).update(user.id, template_id, body)
-    await session.commit()
-    return template
+    template_id: uuid.UUID, body: TemplateIn, user: CurrentUser, db: Db
+) -> TemplateOut:
+    return await TemplateService(db).update(user.id, template_id, body)
 
 
 @router.delete("/{template_id}", status_code=204, responses=errors(401, 404, 422))
-async def delete_template(
-    template_id: uuid.UUID, user: CurrentUser, session: DbSession
-) -> Response:
-    await TemplateService(session).delete(user.id, template_id)
-    await session.commit()
+async def delete_template(template_id: uuid.UUID, user: CurrentUser, db: Db) -> Response:
+    await TemplateService(db).delete(user.id, template_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -85,6 +74,6 @@ async def delete_template(
     summary="Render a saved template",
 )
 async def preview_saved(
-    template_id: uuid.UUID, body: PreviewData, user: CurrentUser, session: DbSession
-) -> Any:
-    return await TemplateService(session).preview_saved(user.id, template_id, body.data)
+    template_id: uuid.UUID, body: PreviewData, user: CurrentUser, db: Db
+) -> PreviewOut:
+    return await TemplateService(db).preview_saved(user.id, template_id, body.data)

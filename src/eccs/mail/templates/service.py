@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from eccs.mail.models import Template
-from eccs.mail.templates.rendering import Rendered, check_syntax, render_parts
-from eccs.mail.templates.repository import TemplateRepository
-from eccs.mail.templates.schemas import TemplateIn
+from eccs.mail.templates.rendering import check_syntax, render_parts
+from eccs.mail.templates.repository import NameTaken, TemplateRepository
+from eccs.mail.templates.schemas import PreviewOut, TemplateIn, TemplateOut, TemplatePage
 from eccs.platform.addresses import check_header_safe
+from eccs.platform.db import Connection
 from eccs.platform.errors import Conflict, FieldProblem, InvalidInput, NotFound
 
 
@@ -32,57 +28,59 @@ class TemplateNameTaken(Conflict):
 
 
 class TemplateService:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.templates = TemplateRepository(session)
+    def __init__(self, connection: Connection) -> None:
+        self.templates = TemplateRepository(connection)
 
-    async def create(self, user_id: uuid.UUID, data: TemplateIn) -> Template:
+    async def create(self, user_id: uuid.UUID, data: TemplateIn) -> TemplateOut:
         _check(data)
-        template = Template(user_id=user_id, **data.model_dump())
-        return await self._save(template, lambda: self.templates.add(template))
+        try:
+            return await self.templates.add(user_id, data, datetime.now(UTC))
+        except NameTaken as exc:
+            raise TemplateNameTaken() from exc
 
     async def update(
         self, user_id: uuid.UUID, template_id: uuid.UUID, data: TemplateIn
-    ) -> Template:
+    ) -> TemplateOut:
         _check(data)
-        template = await self.get(user_id, template_id)
-        for field, value in data.model_dump().items():
-            setattr(template, field, value)
-        template.updated_at = datetime.now(UTC)
-        return await self._save(template, self.session.flush)
-
-    async def _save(self, template: Template, write: Callable[[], Awaitable[object]]) -> Template:
         try:
-            async with self.session.begin_nested():
-                await write()
-        except IntegrityError as exc:
+            template = await self.templates.update(user_id, template_id, data, datetime.now(UTC))
+        except NameTaken as exc:
             raise TemplateNameTaken() from exc
+        if template is None:
+            raise TemplateNotFound()
         return template
 
-    async def get(self, user_id: uuid.UUID, template_id: uuid.UUID) -> Template:
+    async def get(self, user_id: uuid.UUID, template_id: uuid.UUID) -> TemplateOut:
         template = await self.templates.get(user_id, template_id)
         if template is None:
             raise TemplateNotFound()
         return template
 
     async def delete(self, user_id: uuid.UUID, template_id: uuid.UUID) -> None:
-        await self.templates.delete(await self.get(user_id, template_id))
+        if not await self.templates.delete(user_id, template_id):
+            raise TemplateNotFound()
+
+    async def page(
+        self, user_id: uuid.UUID, q: str | None, page: int, page_size: int
+    ) -> TemplatePage:
+        total, items = await self.templates.page(user_id, q, (page - 1) * page_size, page_size)
+        return TemplatePage(items=items, total=total, page=page, page_size=page_size)
 
     async def preview_saved(
         self, user_id: uuid.UUID, template_id: uuid.UUID, data: dict[str, Any]
-    ) -> Rendered:
+    ) -> PreviewOut:
         template = await self.get(user_id, template_id)
         return preview(template.subject, template.text, template.html, data)
 
 
-def preview(subject: str, text: str | None, html: str | None, data: dict[str, Any]) -> Rendered:
+def preview(subject: str, text: str | None, html: str | None, data: dict[str, Any]) -> PreviewOut:
     # The preview request carries its data in `data`, so missing names are reported there.
     rendered = render_parts(subject, text, html, data, prefix="", data_field="data")
     try:
         check_header_safe(rendered.subject)
     except ValueError as exc:
         raise InvalidInput.on("subject", f"after rendering, {exc}") from exc
-    return rendered
+    return PreviewOut(subject=rendered.subject, html=rendered.html, text=rendered.text)
 
 
 def _check(data: TemplateIn) -> None:

@@ -7,7 +7,6 @@ and their documents merged the way the front merges them.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from eccs.embedded.front import merge_openapi
 def embedded_openapi() -> dict[str, Any]:
     from eccs.devmail import build as build_mail_catcher
     from eccs.identity.tokens import generate_ed25519_pem
+    from eccs.services import auth, email
 
     # Each build sets up tracing; only the first may, and the others' complaint means nothing here.
     logging.getLogger("opentelemetry.trace").setLevel(logging.ERROR)
@@ -35,8 +35,8 @@ def embedded_openapi() -> dict[str, Any]:
             "ECCS_DATA_DIR": scratch,
         }
         documents = {
-            name: importlib.import_module(f"eccs.services.{name}").build(environ).openapi()
-            for name in ("auth", "email")
+            "auth": auth.build(auth.AuthConfig.from_environ(environ)).app.openapi(),
+            "email": email.build(email.EmailConfig.from_environ(environ)).app.openapi(),
+            "mail catcher": build_mail_catcher(environ).openapi(),
         }
-        documents["mail catcher"] = build_mail_catcher(environ).openapi()
     return merge_openapi(documents)

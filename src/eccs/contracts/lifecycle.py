@@ -1,0 +1,74 @@
+"""The email lifecycle: every state an email and a recipient can be in, and the named sets of
+them the code acts on. The database's constraints, the API's schemas and every SQL statement take
+their states from here.
+
+    scheduled ──(due)──► queued ──► sending ──► sent
+                           ▲           │
+                           │           ├──► retrying ──(due)──► queued
+                           │           └──► failed ──(owner retry, operator replay)──► queued
+    scheduled, retrying ──(owner)──► cancelled
+    any unfinished state ──(operator abandons)──► cancelled
+    any unsent state ──(expires_at passes)──► failed
+
+A recipient is `pending` until it has a final answer: `accepted` (SMTP 2xx), `refused` (5xx, or
+a message the relay cannot take at all) or `abandoned` (attempts used up or expired; a retry or a
+replay makes it `pending` again). Refusals are final.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EmailStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class RecipientStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    ABANDONED = "abandoned"
+
+
+class FailureReason(StrEnum):
+    """Why a `failed` email failed (its dead-letter record's reason)."""
+
+    REFUSED = "refused"  # every recipient without an acceptance refused it (SMTP 5xx)
+    EXHAUSTED = "exhausted"  # its attempt budget was used up by temporary failures
+    EXPIRED = "expired"  # its expires_at passed before it could be delivered
+    INVALID = "invalid"  # no message could be made of it, or its request made no sense
+
+
+class RecipientKind(StrEnum):
+    TO = "to"
+    CC = "cc"
+    BCC = "bcc"
+
+
+# Waiting for a delivery request to come due; the owner may still withdraw them.
+CANCELLABLE = frozenset({EmailStatus.SCHEDULED, EmailStatus.RETRYING})
+# A published delivery request moves these to `queued` (the relay marks them so).
+BECOME_QUEUED = frozenset({EmailStatus.SCHEDULED, EmailStatus.RETRYING, EmailStatus.QUEUED})
+# A worker may claim an attempt of these: `scheduled` and `retrying` too, since a worker can read
+# the request before the relay's transaction that marks the email `queued` has committed.
+CLAIMABLE = BECOME_QUEUED
+# A worker should be busy with these; past the visibility timeout they are requested again.
+IN_FLIGHT = frozenset({EmailStatus.QUEUED, EmailStatus.SENDING})
+# Nothing more happens to these by themselves.
+FINAL = frozenset({EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.CANCELLED})
+UNFINISHED = frozenset(EmailStatus) - FINAL
+# Counted as delivered or not in the statistics.
+FINISHED_DELIVERIES = frozenset({EmailStatus.SENT, EmailStatus.FAILED})
+
+
+def sql_list(states: frozenset[StrEnum]) -> str:
+    """States as an SQL list literal, `('queued', 'sending')`, for index predicates and
+    constraints, which cannot take parameters. Statements take the sets as parameters."""
+    return "(" + ", ".join(f"'{state.value}'" for state in sorted(states)) + ")"

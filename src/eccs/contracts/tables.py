@@ -1,0 +1,185 @@
+"""The tables email-service and notification-service share, defined once for both.
+
+email-service writes emails, their recipients and attachments, and the outbox rows of new and
+scheduled sends, owner retries and operator replays; notification-service writes the delivery
+state (status, attempts, each recipient's answer) and the outbox rows of automatic retries and
+dead letters. Which states exist, and which of them each step acts on, is `lifecycle`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from eccs.contracts.lifecycle import (
+    IN_FLIGHT,
+    EmailStatus,
+    FailureReason,
+    RecipientKind,
+    RecipientStatus,
+    sql_list,
+)
+from eccs.platform.db import Base
+
+# Counts are spread over this many rows per user (and state, or hour); a writer updates the
+# shard of its connection's backend, so concurrent writers of one user almost never meet.
+COUNTER_SHARDS = 64
+
+
+def _one_of(column: str, values: type[EmailStatus | RecipientStatus | RecipientKind]) -> str:
+    return f"{column} IN {sql_list(frozenset(values))}"
+
+
+class Email(Base):
+    __tablename__ = "emails"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", EmailStatus), name="status"),
+        CheckConstraint(
+            f"failure_reason IS NULL OR failure_reason IN {sql_list(frozenset(FailureReason))}",
+            name="failure_reason",
+        ),
+        # A user's emails newest first (the list), also within a state (its status filter).
+        Index("ix_emails_user_created", "user_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_emails_user_status_created", "user_id", "status", text("created_at DESC")),
+        Index("ix_emails_user_sent", "user_id", "sent_at"),
+        # The DLQ API lists failed emails by when they failed.
+        Index(
+            "ix_emails_failed",
+            "failed_at",
+            postgresql_where=text(f"status = '{EmailStatus.FAILED.value}'"),
+        ),
+        # The relay's visibility sweep looks only at emails in flight.
+        Index(
+            "ix_emails_in_flight",
+            "updated_at",
+            postgresql_where=text(f"status IN {sql_list(IN_FLIGHT)}"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID]
+    sender_name: Mapped[str] = mapped_column(String(200))
+    sender_email: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    template_id: Mapped[uuid.UUID | None]
+    # What the list shows of each email, kept beside it: the list reads no other table.
+    to_addresses: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    recipient_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    status: Mapped[str] = mapped_column(String(16))
+    # `attempts` is the number of the latest attempt and never goes down, so every attempt has
+    # its own number in the audit trail; an owner's retry or a replay starts a fresh budget by
+    # moving `attempt_base` up to it (attempts used = attempts - attempt_base).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempt_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(String(32))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Recipient(Base):
+    __tablename__ = "email_recipients"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", RecipientKind), name="kind"),
+        CheckConstraint(_one_of("status", RecipientStatus), name="status"),
+        Index("ix_email_recipients_email", "email_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("emails.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(3))
+    address: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(
+        String(16), default=RecipientStatus.PENDING, server_default=RecipientStatus.PENDING.value
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    smtp_code: Mapped[int | None] = mapped_column(SmallInteger)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Attachment(Base):
+    __tablename__ = "email_attachments"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("emails.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OutboxEntry(Base):
+    """A message to publish once committed and due; the relay marks it published."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "available_at", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_email", "email_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email_id: Mapped[uuid.UUID]
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONB)
+    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EmailCount(Base):
+    """How many emails each user has in each state, kept by a trigger on `emails` (migration
+    0004), so the list's total and the statistics never count rows, however many a user has.
+
+    Spread over shards (the writing connection's backend) so that a user's concurrent sends and
+    deliveries never wait on one row: a count is the sum over its shards.
+    """
+
+    __tablename__ = "email_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class SendCount(Base):
+    """How many emails each user sent in each hour (the send quota), sharded like EmailCount."""
+
+    __tablename__ = "send_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,79 @@
+"""What SMTP answers mean for delivery: accepted, refused for good, or deferred (worth another
+try). The delivery decision (policy.py) is made from these; nothing else reads SMTP codes.
+
+A transaction-wide failure (no connection, a timeout, a 4xx or 5xx to MAIL FROM or DATA) is
+given to every recipient of the attempt as that recipient's answer.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from eccs.contracts.lifecycle import RecipientStatus
+from eccs.delivery.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+
+
+@dataclass(frozen=True)
+class RecipientAnswer:
+    """The relay's final word on one recipient in one attempt (no code: nothing was heard).
+
+    `permanent` marks a final failure that is ours, not the relay's: the message cannot be sent
+    through this relay at all (say, it needs SMTPUTF8 and the relay lacks it). No SMTP code is
+    invented for it; `reply` says what happened.
+    """
+
+    recipient: str
+    code: int | None
+    reply: str
+    permanent: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.code is not None and 200 <= self.code < 300
+
+    @property
+    def refused(self) -> bool:
+        return self.permanent or (self.code is not None and 500 <= self.code < 600)
+
+    @property
+    def deferred(self) -> bool:
+        """Worth another try: a 4xx, or no answer at all."""
+        return not (self.accepted or self.refused)
+
+    @property
+    def recipient_status(self) -> RecipientStatus:
+        if self.accepted:
+            return RecipientStatus.ACCEPTED
+        return RecipientStatus.REFUSED if self.refused else RecipientStatus.PENDING
+
+    @property
+    def outcome(self) -> str:
+        """The step in the email's timeline."""
+        return "accepted" if self.accepted else "refused" if self.refused else "deferred"
+
+
+def for_everyone(error: DeliveryError, recipients: list[str]) -> list[RecipientAnswer]:
+    """A failure of the whole transaction, as each recipient's answer."""
+    permanent = isinstance(error, PermanentDeliveryError)
+    return [RecipientAnswer(r, error.code, error.reply, permanent) for r in recipients]
+
+
+def message_error(code: int, reply: str) -> DeliveryError:
+    """The relay's verdict on the whole message: 5xx is final, anything else may pass later."""
+    if 500 <= code < 600:
+        return PermanentDeliveryError(code, reply)
+    return TemporaryDeliveryError(code, reply)
+
+
+def session_error(exc: aiosmtplib.SMTPException | OSError) -> TemporaryDeliveryError:
+    """Connecting, EHLO, STARTTLS or AUTH failed. Always temporary, even on a 5xx: the relay
+    refused our session, not this message, so once the relay (or our configuration) is fixed,
+    the email can go out."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return TemporaryDeliveryError(exc.code, exc.message)
+    if isinstance(exc, ssl.SSLError):
+        return TemporaryDeliveryError(None, f"TLS with the SMTP server failed: {exc}")
+    return TemporaryDeliveryError(None, str(exc))

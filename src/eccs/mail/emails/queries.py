@@ -1,0 +1,49 @@
+"""Lists and statistics over one user's emails. No answer here counts rows: totals and counts
+by state come from the counters the database keeps (contracts/tables.py, EmailCount)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eccs.contracts.lifecycle import EmailStatus
+from eccs.mail.emails.repository import EmailRepository
+from eccs.mail.emails.schemas import EmailPage, EmailStats, EmailSummary, SeriesPoint
+from eccs.platform.db import Connection
+from eccs.platform.security import Principal
+
+
+class EmailQueries:
+    def __init__(self, connection: Connection) -> None:
+        self.emails = EmailRepository(connection)
+
+    async def page(
+        self, user: Principal, statuses: Sequence[str], q: str | None, page: int, page_size: int
+    ) -> EmailPage:
+        offset = (page - 1) * page_size
+        total, rows = await self.emails.page(user.id, statuses, q, offset, page_size)
+        # Straight from the database's rows, whose shape the query fixes: nothing to validate.
+        items = [EmailSummary.model_construct(**row) for row in rows]
+        return EmailPage.model_construct(items=items, total=total, page=page, page_size=page_size)
+
+    async def stats(self, user: Principal) -> EmailStats:
+        now = datetime.now(UTC)
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        # Every status is listed, zeros included, so clients need not know the full set.
+        by_status = dict.fromkeys(EmailStatus, 0)
+        counts = await self.emails.count_by_status(user.id)
+        by_status.update({EmailStatus(state): n for state, n in counts.items()})
+        hourly = await self.emails.series(user.id, "hour", now - timedelta(hours=23), now)
+        daily = await self.emails.series(user.id, "day", now - timedelta(days=29), now)
+        return EmailStats(
+            by_status=by_status,
+            total=sum(by_status.values()),
+            sent_today=await self.emails.sent_since(user.id, today),
+            hourly=[_point(row) for row in hourly],
+            daily=[_point(row) for row in daily],
+        )
+
+
+def _point(row: Any) -> SeriesPoint:
+    return SeriesPoint(start=row["start"], sent=int(row["sent"]), failed=int(row["failed"]))
