@@ -48,22 +48,37 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         help="5 s runs and 2,000 emails end to end: shows that everything works; "
         "too short to compare with the targets",
     )
-    parser.add_argument("--case", action="append", choices=CASE_NAMES, help="only this case")
     parser.add_argument(
-        "--workers", action="append", type=int, help="worker processes per service (default 1, 2)"
+        "--case",
+        action="append",
+        choices=CASE_NAMES,
+        help="run this case (repeatable; default all)",
     )
     parser.add_argument(
-        "--database", action="append", choices=("empty", "history"), help="HTTP cases only on it"
+        "--workers",
+        action="append",
+        type=int,
+        help="worker processes per service (repeatable; default 1 and 2)",
+    )
+    parser.add_argument(
+        "--database",
+        action="append",
+        choices=("empty", "history"),
+        help="run the HTTP cases on this database (repeatable; default both)",
     )
     parser.add_argument("--duration", type=float, help="seconds per HTTP run (default 20)")
-    parser.add_argument("--emails", type=int, help="end to end burst (default 20,000)")
-    parser.add_argument("--paced-seconds", type=float, help="end to end at half rate (20)")
-    parser.add_argument("--clients", type=int, default=16, help="end to end connections (16)")
+    parser.add_argument(
+        "--emails", type=int, help="emails in the end to end burst (default 20,000)"
+    )
+    parser.add_argument("--paced-seconds", type=float, help="end to end at half rate (default 20)")
+    parser.add_argument(
+        "--clients", type=int, default=16, help="connections sending end to end (default 16)"
+    )
     parser.add_argument(
         "--history",
         type=int,
         default=1_000_000,
-        help="emails the sending user already has in the history database (1,000,000)",
+        help="emails the sending user already has in the history database (default 1,000,000)",
     )
     args = parser.parse_args(argv)
     return Options(
