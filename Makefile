@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 .PHONY: run test check lint typecheck unit integration install test-servers format clean \
-	pytest web-check web-test e2e api-client k8s-check ci-check scan deploy
+	pytest web-check web-test e2e api-client k8s-check ci-check scan deploy bench
 
 # --- the web app: built for `make run` once frontend/ exists, and only when its sources changed.
 ifneq ($(wildcard frontend/package.json),)
@@ -90,6 +90,12 @@ deploy:
 api-client: install $(NODE_MODULES)
 	$(NEED_NODE)
 	cd frontend && npm run generate-api
+
+# Every figure of the performance issue, one command (never part of `make test`; see
+# bench/README.md). Options: make bench BENCH_ARGS="--quick" or "--case send-16 --workers 1".
+bench: install
+	@scripts/test-servers.sh postgres kafka smtp load-generators
+	.venv/bin/python -m bench $(BENCH_ARGS)
 
 install: .venv/.synced
 

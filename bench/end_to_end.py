@@ -1,215 +1,353 @@
-"""End-to-end benchmark: emails per second from API accept to SMTP 250, into Postfix's smtp-sink.
+"""End to end on Apache Kafka: emails per second from API accept to SMTP 250 at smtp-sink, then
+accept → 250 latency at half that rate, then the checks that nothing was lost or doubled.
 
-Starts its own PostgreSQL 15, Apache Kafka 4.4 and smtp-sink, the three services as in production
-(`eccs serve ...`), then:
+0. One email alone, a few times over: each is sent once the one before was delivered.
+1. A burst: `emails` sends as fast as `clients` connections get answers (h2load, one user). Its
+   rate is emails delivered / (last SMTP 250 minus first accept), all of them: the sustained rate.
+2. Paced: half that rate for `paced_seconds`; the latency percentiles are the figure.
+3. Checks, over every email of the run: each 202 is an email in the database, each email is
+   `sent` with a complete timeline (a 250 from every recipient, then `sent`), and smtp-sink
+   received each exactly once (by Message-ID) and nothing else.
 
-1. measures smtp-source's raw rate into the same sink (the SMTP ceiling on this machine);
-2. sends N emails through `POST /api/emails/send` as fast as C concurrent clients can, and reports
-   the throughput from the first accept to the last SMTP 250;
-3. sends at half that rate for a while and reports the accept → 250 latency percentiles.
-
-Latency is measured from PostgreSQL: `created_at` (accepted) to the recipient's `updated_at`, which
-the worker writes right after the sink's 250. Run:
-
-    .venv/bin/python -m bench.end_to_end [--emails 10000] [--clients 64]
-
-Needs Debian's postfix (smtp-sink, smtp-source). Record the table and the machine in
-bench/README.md.
+Times come from the API: an email's `created_at` (accepted) and `sent_at` (recorded right after
+the 250, in the transaction that records it).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import shutil
+import re
+import statistics
 import subprocess
-import sys
-import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-import asyncpg
 import httpx
 
-from bench import stack
-from tests.servers import kafka, postgres
+from bench import load, machine, report
+from bench.cases import (
+    END_TO_END,
+    END_TO_END_ORIGINAL,
+    END_TO_END_TARGET,
+    ONE_EMAIL_ORIGINAL,
+    Figures,
+)
+from bench.console import progress, say
+from bench.report import Check, Run
+from bench.stack import Stack, smtp_sink
 
-BODY = {"subject": "Benchmark", "text": "Hello from the end-to-end benchmark."}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--emails", type=int, default=10_000)
-    parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--paced-seconds", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=1, help="processes per service")
-    args = parser.parse_args()
-    if not (shutil.which("smtp-sink") and shutil.which("smtp-source")):
-        sys.exit("smtp-sink and smtp-source are needed: apt-get install postfix")
-    work = Path(tempfile.mkdtemp(prefix="eccs-bench-e2e-"))
-    work.chmod(0o755)
-    with postgres.running(work) as pg, kafka.running(work / "kafka") as broker:
-        sink_port = postgres.free_port()
-        sink = _start_sink(sink_port)
-        try:
-            raw_rate = _smtp_source_rate(sink_port, min(args.emails, 10_000))
-            rows = _run(pg, broker.bootstrap, sink_port, work, args)
-        finally:
-            sink.terminate()
-    _print(raw_rate, rows)
+WARM_UP_EMAILS = 100
+ALONE_EMAILS = 20
+TOKEN_SECONDS = 300.0  # signed in again after this (access tokens last 15 minutes)
+STALL_SECONDS = 60.0  # no email delivered for this long: the rest is reported as not delivered
+MESSAGE_ID = re.compile(rb"^Message-ID: <([0-9a-f-]{36})@", re.IGNORECASE | re.MULTILINE)
 
 
-def _start_sink(port: int) -> subprocess.Popen[bytes]:
-    user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    sink = subprocess.Popen(["smtp-sink", "-a", *user, f"127.0.0.1:{port}", "1024"])
-    time.sleep(0.5)
-    return sink
+@dataclass(frozen=True)
+class Email:
+    id: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
 
 
-def _smtp_source_rate(port: int, messages: int) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            "smtp-source",
-            "-s",
-            "32",
-            "-m",
-            str(messages),
-            "-t",
-            "bench@example.test",
-            f"127.0.0.1:{port}",
-        ],
-        check=True,
+NO_TARGET = Figures()
+
+
+@dataclass(frozen=True)
+class Phase:
+    case: str
+    title: str
+    emails: int
+    rate: float | None = None  # per second in all; None: as fast as they are answered
+    one_at_a_time: bool = False  # each sent once the one before was delivered
+    target: Figures = NO_TARGET
+    original: Figures | None = None
+
+
+def run(
+    stack: Stack, workers: int, emails: int, paced_seconds: float, clients: int
+) -> tuple[list[Run], list[Check]]:
+    say(f"\n== smtp-source → smtp-sink on this machine: {smtp_ceiling(stack.work):,.0f} messages/s")
+    measured = EndToEnd(stack, workers, clients)
+    measured.warm_up()
+    alone = measured.phase(_alone())
+    burst = measured.phase(_burst(emails))
+    paced = measured.phase(_paced(burst.outcome.rate / 2, paced_seconds))
+    return [alone, burst, paced], measured.checks()
+
+
+def _alone() -> Phase:
+    title = f"end to end, one email alone ({ALONE_EMAILS} times)"
+    return Phase(
+        f"{END_TO_END}, alone", title, ALONE_EMAILS, None, True, Figures(), ONE_EMAIL_ORIGINAL
     )
-    return messages / (time.perf_counter() - started)
 
 
-def _run(
-    pg: postgres.PostgresServer,
-    bootstrap: str,
-    sink_port: int,
-    work: Path,
-    args: argparse.Namespace,
-) -> list[tuple[str, str]]:
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(sink_port),
-        "SMTP_STARTTLS": "false",
-        "SMTP_FROM": "bench@eccs.test",
+def _burst(emails: int) -> Phase:
+    title = f"end to end, {emails:,} emails in a burst"
+    target = Figures(rate=END_TO_END_TARGET.rate)
+    return Phase(END_TO_END, title, emails, target=target, original=END_TO_END_ORIGINAL)
+
+
+def _paced(rate: float, seconds: float) -> Phase:
+    emails = max(1, round(rate * seconds))
+    title = f"end to end, {emails:,} emails at {rate:,.0f}/s (half the burst's rate)"
+    target = Figures(p99_ms=END_TO_END_TARGET.p99_ms)
+    return Phase(f"{END_TO_END}, half rate", title, emails, rate, target=target)
+
+
+def smtp_ceiling(work: Path, messages: int = 10_000) -> float:
+    """Messages per second smtp-source pushes into a sink of its own (the SMTP ceiling)."""
+    with smtp_sink(work / "ceiling") as sink:
+        started = time.perf_counter()
+        command = ["smtp-source", "-s", "32", "-m", str(messages), "-t", "ceiling@example.com"]
+        subprocess.run([*command, f"127.0.0.1:{sink.port}"], check=True)
+        return messages / (time.perf_counter() - started)
+
+
+class EndToEnd:
+    """One user's emails through the whole stack, phase after phase, counted at smtp-sink."""
+
+    def __init__(self, stack: Stack, workers: int, clients: int) -> None:
+        if stack.sink is None:
+            raise ValueError("end to end needs smtp-sink (and notification-service) running")
+        self.stack, self.workers, self.clients = stack, workers, clients
+        self.url = stack.url("email") + "/api/emails/send"
+        self.received = Received(stack.sink.received)
+        self.accepted = 0  # 202 answers so far
+        self.phases: list[tuple[str, float]] = []  # (title, when it started), in order
+        self._token, self._token_at = "", 0.0
+
+    def warm_up(self) -> None:
+        """A few emails through every stage first (the consumer joins its group, pools fill)."""
+        progress(f"Warm-up: {WARM_UP_EMAILS} emails end to end…")
+        self._send(WARM_UP_EMAILS, None, lambda pid: None)
+
+    def phase(self, phase: Phase) -> Run:
+        """Send the phase's emails and measure until the last is delivered."""
+        idle = machine.idle_share()
+        report.run_header(phase.title, "empty", self.workers, idle)
+        started = time.time()
+        self.phases.append((phase.title, started))
+        with machine.measuring(self.stack.components) as measured:
+            if phase.one_at_a_time:
+                failed = sum(
+                    self._send(1, None, measured.load_generator) for _ in range(phase.emails)
+                )
+            else:
+                failed = self._send(phase.emails, phase.rate, measured.load_generator)
+        outcome = _outcome(_delivered(self._emails(since=started)), failed)
+        result = Run(
+            phase.case,
+            phase.title,
+            "empty",
+            self.workers,
+            idle,
+            outcome,
+            measured.usage(),
+            phase.target,
+            phase.original,
+            "email",
+        )
+        report.run_result(result)
+        return result
+
+    def _send(self, emails: int, rate: float | None, started: Callable[[int], None]) -> int:
+        """Send, then wait for smtp-sink to receive them all; the sends that failed."""
+        before = self.received.update().total()
+        clients = min(self.clients, emails)
+        work = self.stack.work
+        sent = load.h2load(self.url, self.token(), emails, clients, work, rate, started)
+        self.accepted += sent.answered
+        _wait_delivered(self.received, before + sent.answered)
+        return sent.failed
+
+    def token(self) -> str:
+        """The user's access token, signed in again when it gets old."""
+        if time.monotonic() - self._token_at > TOKEN_SECONDS:
+            self._token, self._token_at = self.stack.tokens(1)[0], time.monotonic()
+        return self._token
+
+    def _emails(self, since: float = 0.0) -> list[Email]:
+        """The user's emails created at or after `since` (a Unix time), through the list API."""
+        emails = _all_emails(self.stack.url("email"), self.token())
+        return [e for e in emails if e.created_at.timestamp() >= since]
+
+    def checks(self) -> list[Check]:
+        progress("Checking every email of the run: status, timeline, what smtp-sink received…")
+        emails = self._emails()
+        ids = {e.id for e in emails}
+        received = self.received.update()
+        timelines = asyncio.run(_timelines(self.stack.url("email"), self.token(), ids))
+        self._stages(emails, timelines)
+        incomplete = [i for i in ids if not timelines[i].complete]
+        not_sent = [e for e in emails if e.status != "sent"]
+        missing = [i for i in ids if received[i] == 0]
+        doubled = sum(max(0, received[i] - 1) for i in ids)
+        unknown = sum(n for i, n in received.items() if i not in ids)
+        found = f"{len(emails):,} emails in the database"
+        return [
+            Check(self.workers, "every 202 is an email", abs(self.accepted - len(emails)), found),
+            Check(self.workers, "every email sent", len(not_sent), _statuses(not_sent)),
+            Check(self.workers, "every timeline complete", len(incomplete), _some(incomplete)),
+            Check(self.workers, "none lost (each at smtp-sink)", len(missing), _some(missing)),
+            Check(self.workers, "none doubled at smtp-sink", doubled),
+            Check(self.workers, "nothing unknown at smtp-sink", unknown),
+        ]
+
+    def _stages(self, emails: Sequence[Email], timelines: dict[str, Timeline]) -> None:
+        """Where each phase's time went: from accept to the worker's start, then to the 250."""
+        rows = []
+        ends = [started for _, started in self.phases[1:]] + [time.time()]
+        for (title, started), ended in zip(self.phases, ends, strict=True):
+            waited, delivering = [], []
+            for email in emails:
+                timeline = timelines[email.id]
+                if started <= email.created_at.timestamp() < ended and timeline.accepted_at:
+                    assert timeline.started_at is not None
+                    waited.append(_ms(timeline.started_at - email.created_at))
+                    delivering.append(_ms(timeline.accepted_at - timeline.started_at))
+            rows.append((title, _percentiles(waited), _percentiles(delivering)))
+        report.stages(self.workers, rows)
+
+
+def _ms(interval: timedelta) -> float:
+    return 1000 * interval.total_seconds()
+
+
+def _percentiles(values: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 (0, 0 for no values)."""
+    if len(values) < 2:
+        return (values[0], values[0]) if values else (0.0, 0.0)
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[98]
+
+
+def _outcome(delivered: Sequence[Email], failed: int) -> load.Outcome:
+    """Emails delivered per second from the first accept to the last 250, and the latencies."""
+    if not delivered:
+        return load.Outcome(0, failed, 0.0)
+    first = min(e.created_at for e in delivered)
+    last = max(e.sent_at for e in delivered if e.sent_at)
+    p50, p99 = _percentiles([_ms(e.sent_at - e.created_at) for e in delivered if e.sent_at])
+    return load.Outcome(len(delivered), failed, (last - first).total_seconds(), p50, p99)
+
+
+def _delivered(emails: Sequence[Email]) -> list[Email]:
+    return [e for e in emails if e.status == "sent" and e.sent_at is not None]
+
+
+class Received:
+    """What smtp-sink has received so far, by the email id in each message's Message-ID; its
+    dump file is read on from where the last look stopped."""
+
+    def __init__(self, dump: Path) -> None:
+        self.dump = dump
+        self.ids: Counter[str] = Counter()
+        self._offset = 0
+
+    def update(self) -> Counter[str]:
+        if not self.dump.exists():
+            return self.ids
+        with self.dump.open("rb") as dump:
+            dump.seek(self._offset)
+            chunk = dump.read()
+        whole_lines = chunk[: chunk.rfind(b"\n") + 1]
+        self.ids.update(m.decode() for m in MESSAGE_ID.findall(whole_lines))
+        self._offset += len(whole_lines)
+        return self.ids
+
+
+def _wait_delivered(received: Received, count: int) -> None:
+    """Until smtp-sink has received `count` messages in all, or nothing arrived for a while."""
+    seen, last_change = -1, time.monotonic()
+    while (received_count := received.update().total()) < count:
+        if received_count != seen:
+            seen, last_change = received_count, time.monotonic()
+        elif time.monotonic() - last_change > STALL_SECONDS:
+            progress(f"  nothing delivered for {STALL_SECONDS:.0f} s: {seen:,} of {count:,}")
+            return
+        time.sleep(0.1)
+
+
+def _all_emails(base_url: str, token: str) -> list[Email]:
+    """Every email of the token's user, newest first, a page of 100 at a time."""
+    emails: list[Email] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:
+        for page in range(1, 1_000_000):
+            answer = http.get("/api/emails", params={"page": page, "page_size": 100})
+            answer.raise_for_status()
+            items = answer.json()["items"]
+            emails += [_email(item) for item in items]
+            if len(items) < 100:
+                return emails
+    return emails
+
+
+def _email(item: dict[str, Any]) -> Email:
+    sent_at = item.get("sent_at")
+    return Email(
+        item["id"],
+        item["status"],
+        datetime.fromisoformat(item["created_at"]),
+        datetime.fromisoformat(sent_at) if sent_at else None,
+    )
+
+
+def _some(ids: Sequence[str]) -> str:
+    return ", ".join(sorted(ids)[:3])
+
+
+def _statuses(emails: Sequence[Email]) -> str:
+    return ", ".join(f"{n} {status}" for status, n in Counter(e.status for e in emails).items())
+
+
+@dataclass(frozen=True)
+class Timeline:
+    complete: bool  # a 250 from every recipient, then `sent`
+    started_at: datetime | None  # the worker's first start on it
+    accepted_at: datetime | None  # the last recipient's 250
+
+
+async def _timelines(base_url: str, token: str, ids: Iterable[str]) -> dict[str, Timeline]:
+    """Each email's timeline, read through `GET /api/emails/{id}` by 8 connections."""
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=8)
+    timelines: dict[str, Timeline] = {}
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=60
+    ) as http:
+        queue = iter(ids)
+
+        async def reader() -> None:
+            for email_id in queue:
+                answer = await http.get(f"/api/emails/{email_id}")
+                ok = answer.status_code == 200
+                timelines[email_id] = _timeline(answer.json() if ok else {})
+
+        await asyncio.gather(*(reader() for _ in range(8)))
+    return timelines
+
+
+def _timeline(email: dict[str, Any]) -> Timeline:
+    entries = email.get("timeline") or []
+    accepted = {
+        entry["recipient"]: datetime.fromisoformat(entry["at"])
+        for entry in entries
+        if entry.get("outcome") == "accepted" and entry.get("smtp_code") == 250
     }
-    names = ["auth", "email", "notification"]
-    with stack.running(pg, work, names, env, args.workers) as (url, services):
-        return asyncio.run(_measure(services["email"].url, services["auth"].url, url, args))
-
-
-async def _measure(
-    email_url: str, auth_url: str, database_url: str, args: argparse.Namespace
-) -> list[tuple[str, str]]:
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as http:
-        tokens = [await _sign_up(http, auth_url, n) for n in range(args.clients)]
-        first = await _burst(http, email_url, tokens, args.emails)
-        burst = await _wait_delivered(database_url, first, args.emails)
-        rate = burst["count"] / burst["seconds"]
-        second = await _paced(http, email_url, tokens, rate / 2, args.paced_seconds)
-        paced = await _wait_delivered(database_url, second[0], second[1])
-    return [
-        ("emails (burst)", f"{burst['count']:,}"),
-        ("accept → SMTP 250, emails/s", f"{rate:,.0f}"),
-        ("burst p50 / p99 latency, ms", f"{burst['p50']:.0f} / {burst['p99']:.0f}"),
-        (f"paced at {rate / 2:,.0f}/s: emails", f"{paced['count']:,}"),
-        ("paced p50 / p99 latency, ms", f"{paced['p50']:.0f} / {paced['p99']:.0f}"),
-    ]
-
-
-async def _sign_up(http: httpx.AsyncClient, auth_url: str, n: int) -> str:
-    response = await http.post(
-        f"{auth_url}/api/auth/register",
-        json={"email": f"e2e{n}@example.test", "password": "benchmark passphrase", "name": "B"},
+    starts = [datetime.fromisoformat(e["at"]) for e in entries if e.get("outcome") == "started"]
+    everyone = {recipient["address"] for recipient in email.get("recipients") or []}
+    sent = any(entry.get("outcome") == "sent" for entry in entries)
+    return Timeline(
+        complete=bool(everyone) and everyone <= accepted.keys() and sent,
+        started_at=min(starts, default=None),
+        accepted_at=max(accepted.values(), default=None),
     )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
-async def _send(http: httpx.AsyncClient, email_url: str, token: str, n: int) -> None:
-    # A kept-alive connection the server has just closed fails once on reuse; that is the
-    # client's pool, not the API, so it is tried again on a fresh connection.
-    for attempt in range(3):
-        try:
-            response = await http.post(
-                f"{email_url}/api/emails/send",
-                json={**BODY, "to": [f"rcpt{n}@example.test"]},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            break
-        except httpx.TransportError:
-            if attempt == 2:
-                raise
-    response.raise_for_status()
-
-
-async def _burst(http: httpx.AsyncClient, email_url: str, tokens: list[str], count: int) -> float:
-    """Send `count` emails from one client per token; returns when the burst started."""
-    started = time.time()
-    counter = iter(range(count))
-
-    async def client(token: str) -> None:
-        for n in counter:
-            await _send(http, email_url, token, n)
-
-    await asyncio.gather(*(client(token) for token in tokens))
-    return started
-
-
-async def _paced(
-    http: httpx.AsyncClient, email_url: str, tokens: list[str], rate: float, seconds: int
-) -> tuple[float, int]:
-    started = time.time()
-    count = int(rate * seconds)
-    tasks = []
-    for n in range(count):
-        await asyncio.sleep(max(0.0, started + n / rate - time.time()))
-        tasks.append(asyncio.create_task(_send(http, email_url, tokens[n % len(tokens)], n)))
-    await asyncio.gather(*tasks)
-    return started, count
-
-
-async def _wait_delivered(database_url: str, since: float, count: int) -> dict[str, float]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        while True:
-            row = await connection.fetchrow(_DELIVERED, since)
-            if row["delivered"] >= count:
-                return {
-                    "count": row["delivered"],
-                    "seconds": float(row["span"]),
-                    "p50": float(row["p50"]),
-                    "p99": float(row["p99"]),
-                }
-            await asyncio.sleep(0.5)
-    finally:
-        await connection.close()
-
-
-_DELIVERED = """
-SELECT count(*) AS delivered,
-       extract(epoch FROM max(r.updated_at) - min(e.created_at)) AS span,
-       1000 * percentile_cont(0.5) WITHIN GROUP
-           (ORDER BY extract(epoch FROM r.updated_at - e.created_at)) AS p50,
-       1000 * percentile_cont(0.99) WITHIN GROUP
-           (ORDER BY extract(epoch FROM r.updated_at - e.created_at)) AS p99
-FROM emails e JOIN email_recipients r ON r.email_id = e.id
-WHERE e.created_at >= to_timestamp($1) AND r.status = 'accepted'
-"""
-
-
-def _print(raw_rate: float, rows: list[tuple[str, str]]) -> None:
-    print(f"{'measure':<40}{'value':>16}")
-    print(f"{'smtp-source → smtp-sink, messages/s':<40}{raw_rate:>16,.0f}")
-    for name, value in rows:
-        print(f"{name:<40}{value:>16}")
-
-
-if __name__ == "__main__":
-    main()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from eccs.platform import migrations
 from tests.servers import ferretdb, postgres
 from tests.servers import kafka as kafka_servers
 from tests.servers import smtp as smtp_servers
-from tests.waiting import wait_until
+from tests.servers.services import Service, start_service
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TABLES = (
@@ -153,48 +151,6 @@ TEST_LIMITS = {
     # a service of its own with the default.
     "REGISTRATIONS_PER_ADDRESS": "100000",
 }
-
-
-@dataclass
-class Service:
-    name: str
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def start_service(name: str, env: dict[str, str], work_dir: Path, *options: str) -> Service:
-    """`eccs serve <name>` on a free port, once it answers /ready; `options` go to the command."""
-    port = postgres.free_port()
-    log = work_dir / f"{name}.log"
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "eccs", "serve", name),
-            # One process each unless a test asks for more (the default is one per core).
-            *("--host", "127.0.0.1", "--port", str(port), *(options or ("--workers", "1"))),
-        ],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    service = Service(name, f"http://127.0.0.1:{port}", process, log)
-    wait_ready(service)
-    return service
-
-
-def wait_ready(service: Service, timeout: float = 60.0) -> None:
-    def ready() -> bool:
-        if service.process.poll() is not None:
-            raise RuntimeError(f"{service.name} exited:\n{service.log.read_text()[-3000:]}")
-        try:
-            return httpx.get(f"{service.url}/ready", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(ready, f"{service.name} ready", timeout)
-    except AssertionError as exc:
-        raise RuntimeError(f"{exc}:\n{service.log.read_text()[-3000:]}") from exc
 
 
 @pytest.fixture(scope="session")

@@ -224,6 +224,11 @@ class KafkaServer:
         forget(self)
 
     @property
+    def pid(self) -> int | None:
+        """The JVM's process id while it runs (a benchmark measures its CPU)."""
+        return self._proc.pid if self._proc is not None and self.running else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,46 +59,70 @@ def _run(binaries: Path, *args: str) -> None:
         raise RuntimeError(f"{args[0]} failed: {done.stderr or done.stdout}")
 
 
+# The test suite trades durability for speed; a benchmark passes PostgreSQL's defaults instead.
+TEST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "300",
+}
+
+
 @contextlib.contextmanager
 def running(work_dir: Path) -> Iterator[PostgresServer]:
     """Start a server in a fresh directory (created here, in a traversable /tmp directory)."""
-    binaries = bindir()
-    if binaries is None:
-        raise RuntimeError(available())
-    work_dir = Path(tempfile.mkdtemp(prefix="eccs-pg-", dir=work_dir))
-    data_dir = work_dir / "pgdata"
+    work_dir = server_dir(work_dir)
+    initdb(work_dir / "pgdata")
+    with serving(work_dir / "pgdata", TEST_SETTINGS) as server:
+        yield server
+
+
+def server_dir(parent: Path) -> Path:
+    """A new directory for a server's data and socket, which the server's user owns."""
+    work_dir = Path(tempfile.mkdtemp(prefix="eccs-pg-", dir=parent))
     if os.geteuid() == 0:
         # The server runs as `postgres`, which must own its directory and reach it.
         shutil.chown(work_dir, "postgres", "postgres")
+    return work_dir
+
+
+def initdb(data_dir: Path) -> None:
+    options = ("-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+    _run(_binaries(), "initdb", "-D", str(data_dir), *options)
+
+
+@contextlib.contextmanager
+def serving(
+    data_dir: Path, settings: Mapping[str, str], stop: str = "immediate"
+) -> Iterator[PostgresServer]:
+    """Run the server on an existing data directory (its socket and log beside it) until exit,
+    then stop it in the `pg_ctl` mode given: "fast" leaves a directory that starts without
+    recovery, "immediate" (for throwaway servers) does not wait for a checkpoint."""
+    binaries = _binaries()
     port = free_port()
-    run = lambda *args: _run(binaries, *args)  # noqa: E731
-    run("initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-    options = (
-        f"-p {port} -k {work_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+    options = f"-p {port} -k {data_dir.parent} -c listen_addresses=127.0.0.1 " + " ".join(
+        f"-c {name}={value}" for name, value in settings.items()
     )
-    run(
-        "pg_ctl",
-        "-D",
-        str(data_dir),
-        "-l",
-        str(work_dir / "server.log"),
-        "-o",
-        options,
-        "-w",
-        "start",
-    )
+    log = data_dir.parent / "server.log"
+    _run(binaries, "pg_ctl", "-D", str(data_dir), "-l", str(log), "-o", options, "-w", "start")
     try:
         _wait(port)
         yield PostgresServer(port=port, data_dir=data_dir)
     finally:
         subprocess.run(
             _as_server_user(
-                [str(binaries / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"]
+                [str(binaries / "pg_ctl"), "-D", str(data_dir), "-m", stop, "-w", "stop"]
             ),
             capture_output=True,
             check=False,
         )
+
+
+def _binaries() -> Path:
+    binaries = bindir()
+    if binaries is None:
+        raise RuntimeError(available())
+    return binaries
 
 
 def _wait(port: int, timeout: float = 15.0) -> None:
