@@ -57,7 +57,7 @@ def _logs_to_stderr() -> None:
     configure_logging(load(LogSettings, {"LOG_FORMAT": "console", **os.environ}))
 
 
-DEFAULT_PORTS = {"auth": 8001, "email": 8002, "notification": 8003}
+DEFAULT_PORTS = {"auth": 8001, "email": 8002, "notification": 8003, "devmail": 8025}
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -113,11 +113,13 @@ def migrate() -> None:
 @app.command()
 def serve(
     service: Annotated[
-        Literal["auth", "email", "notification"], typer.Argument(help="Which service to run.")
+        Literal["auth", "email", "notification", "devmail"],
+        typer.Argument(help="Which service to run (devmail: the mail catcher, for trials)."),
     ],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
     port: Annotated[
-        int | None, typer.Option(help="Port (default: 8001 auth, 8002 email, 8003 notification).")
+        int | None,
+        typer.Option(help="Port (default: 8001 auth, 8002 email, 8003 notification, 8025 devmail)."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
@@ -128,6 +130,8 @@ def serve(
     from eccs.platform.settings import LogSettings
 
     configure_logging(load(LogSettings))
+    if service == "devmail" and workers > 1:
+        raise fail("the mail catcher keeps its inbox in one process: run it with --workers 1")
     factory = f"eccs.services.{service}:build"
     try:
         __import__(f"eccs.services.{service}")
