@@ -119,7 +119,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
     port: Annotated[
         int | None,
-        typer.Option(help="Port (default: 8001 auth, 8002 email, 8003 notification, 8025 devmail)."),
+        typer.Option(help="Port (default 8001 auth, 8002 email, 8003 notification, 8025 devmail)."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
