@@ -18,7 +18,7 @@ image=localhost/eccs-debian-base:$suite
 certs=/usr/local/share/ca-certificates
 bundle=/etc/ssl/certs/ca-certificates.crt
 
-key="$( (cat "${BASH_SOURCE[0]}"; find "$certs" -type f -name '*.crt' -print0 2>/dev/null |
+key="$( (cat "${BASH_SOURCE[0]}" "$here/apt-no-cache.conf"; find "$certs" -type f -name '*.crt' -print0 2>/dev/null |
   sort -z | xargs -0r cat) | sha256sum | cut -c1-16)"
 dir="$ECCS_CACHE_DIR/debian-base-$suite"
 tar="$dir/$key.tar"
@@ -34,7 +34,8 @@ fi
 if [[ ! -s $tar ]]; then
   echo "Base image: making a minimal Debian $suite with mmdebstrap (about half a minute)…"
   start=$SECONDS
-  # Documentation and translations are left out (copyright files kept), as in official images.
+  # Documentation and translations are left out (copyright files kept), as in official images;
+  # man1 stays as an empty folder, where update-alternatives (Java's, say) puts its links.
   exclude=()
   for path in man locale info doc; do
     exclude+=("--dpkgopt=path-exclude=/usr/share/$path/*")
@@ -50,6 +51,8 @@ if [[ ! -s $tar ]]; then
     "${copy_certs[@]}" \
     --customize-hook='chroot "$1" update-ca-certificates' \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+    --customize-hook='mkdir -p "$1"/usr/share/man/man1' \
+    --customize-hook="cp $here/apt-no-cache.conf \"\$1/etc/apt/apt.conf.d/docker-clean\"" \
     "$suite" "$dir/partial.tar" \
     "deb http://deb.debian.org/debian $suite main" \
     "deb http://deb.debian.org/debian $suite-updates main" \

@@ -16,3 +16,25 @@ export ECCS_LOCAL_POSTGRES=localhost/eccs-local-postgres:15
 export ECCS_LOCAL_KAFKA=localhost/eccs-local-kafka:4.4.0
 export ECCS_LOCAL_MONGODB=localhost/eccs-local-mongodb:ferretdb-1.24.2
 export ECCS_LOCAL_TRAEFIK=localhost/eccs-local-traefik:v3.6.12
+
+# Which images ECCS's are built on, by IMAGE_BASE: `official` (python, node, nginx from the
+# registry, as the Containerfiles say), `local` (the stand-ins above), or `auto` (the default):
+# official when the official python image is here or can be pulled, local otherwise.
+eccs_image_base() {
+  local repo official
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  case ${IMAGE_BASE:-auto} in
+    official | local) echo "$IMAGE_BASE" ;;
+    auto)
+      official="$(sed -n 's/^ARG PYTHON_IMAGE=//p' "$repo/Containerfile")"
+      if podman image exists "$official" || podman pull --quiet "$official" >/dev/null 2>&1; then
+        echo official
+      else
+        echo "No image registry answers here (pulling $official failed): building on local" \
+          "stand-ins made from Debian's packages (IMAGE_BASE=local)." >&2
+        echo local
+      fi
+      ;;
+    *) echo "IMAGE_BASE must be auto, official or local, not '$IMAGE_BASE'" >&2; return 1 ;;
+  esac
+}

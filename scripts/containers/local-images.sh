@@ -35,17 +35,24 @@ build() {
   echo "Local image $tag: built in $((SECONDS - start))s"
 }
 
+# local-images.sh [NAME...]: the stand-ins named (python, node, nginx, postgres, kafka, mongodb,
+# traefik), or all of them.
+wanted=" ${*:-python node nginx postgres kafka mongodb traefik} "
+want() { [[ $wanted == *" $1 "* ]]; }
 base=localhost/eccs-debian-base:bookworm
-build python "$ECCS_LOCAL_PYTHON" "$base"
-build node "$ECCS_LOCAL_NODE" "$ECCS_LOCAL_PYTHON"
-build nginx "$ECCS_LOCAL_NGINX" "$base"
-build postgres "$ECCS_LOCAL_POSTGRES" "$base"
-
-kafka_home="$(bash "$repo/scripts/servers/kafka/fetch.sh" | tail -n1)"
-build kafka "$ECCS_LOCAL_KAFKA" "$base" "jars=$kafka_home/libs"
-
-ferretdb="$(bash "$repo/scripts/servers/ferretdb/build.sh" | tail -n1)"
-build mongodb "$ECCS_LOCAL_MONGODB" "$base" "ferretdb=$(dirname "$ferretdb")"
-
-traefik="$(bash "$here/traefik/build.sh" | tail -n1)"
-build traefik "$ECCS_LOCAL_TRAEFIK" "$base" "traefik=$(dirname "$traefik")"
+if want python || want node; then build python "$ECCS_LOCAL_PYTHON" "$base"; fi
+if want node; then build node "$ECCS_LOCAL_NODE" "$ECCS_LOCAL_PYTHON"; fi
+if want nginx; then build nginx "$ECCS_LOCAL_NGINX" "$base"; fi
+if want postgres; then build postgres "$ECCS_LOCAL_POSTGRES" "$base"; fi
+if want kafka; then
+  kafka_home="$(bash "$repo/scripts/servers/kafka/fetch.sh" | tail -n1)"
+  build kafka "$ECCS_LOCAL_KAFKA" "$base" "jars=$kafka_home/libs"
+fi
+if want mongodb; then
+  ferretdb="$(bash "$repo/scripts/servers/ferretdb/build.sh" | tail -n1)"
+  build mongodb "$ECCS_LOCAL_MONGODB" "$base" "ferretdb=$(dirname "$ferretdb")"
+fi
+if want traefik; then
+  traefik="$(bash "$here/traefik/build.sh" | tail -n1)"
+  build traefik "$ECCS_LOCAL_TRAEFIK" "$base" "traefik=$(dirname "$traefik")"
+fi
