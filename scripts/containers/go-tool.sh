@@ -22,7 +22,8 @@ version="$(awk -v m="$module" '$1 == m || ($1 == "require" && $2 == m) { print $
 [[ $version == v* ]] || { echo "cannot read the version of $module in $source_dir/go.mod" >&2; exit 1; }
 dir="${ECCS_CACHE_DIR:-$HOME/.cache/eccs}/$name-$version"
 bin="$dir/$name"
-want="$(cat "$source_dir"/go.mod "$source_dir"/go.sum "$source_dir"/*.go 2>/dev/null | sha256sum | cut -d' ' -f1)"
+shopt -s nullglob
+want="$(cat "$source_dir"/go.mod "$source_dir"/go.sum "$source_dir"/*.go | sha256sum | cut -d' ' -f1)"
 
 mkdir -p "$dir"
 exec 9>"$dir/.lock"

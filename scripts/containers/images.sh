@@ -24,7 +24,7 @@ labels=(--build-arg "VERSION=$tag"
 build() {  # build NAME CONTAINERFILE
   local image="$prefix$1:$tag" start=$SECONDS
   echo "Image $image: building on the $base base images…"
-  if ! podman build --layers "${bases[@]}" "${labels[@]}" -f "$repo/$2" \
+  if ! podman build --format docker --layers "${bases[@]}" "${labels[@]}" -f "$repo/$2" \
     -t "$image" -t "$prefix$1:latest" "$repo" >"$ECCS_CONTAINERS_DIR/build-$1.log" 2>&1; then
     tail -n 40 "$ECCS_CONTAINERS_DIR/build-$1.log" >&2
     echo "Image $image: the build failed (log: $ECCS_CONTAINERS_DIR/build-$1.log)" >&2

@@ -53,6 +53,6 @@ if want mongodb; then
   build mongodb "$ECCS_LOCAL_MONGODB" "$base" "ferretdb=$(dirname "$ferretdb")"
 fi
 if want traefik; then
-  traefik="$(bash "$here/traefik/build.sh" | tail -n1)"
+  traefik="$("$here/go-tool.sh" traefik | tail -n1)"
   build traefik "$ECCS_LOCAL_TRAEFIK" "$base" "traefik=$(dirname "$traefik")"
 fi

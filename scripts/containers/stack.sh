@@ -138,8 +138,9 @@ up() {
   start_healthy "the data stores and the mail catcher" postgres kafka mongodb mailcatcher
   run_once "the database migrations" migrate
   run_once "the gateway's certificate" gateway-cert
-  start_healthy "the services and the web app" auth email notification web
+  start_healthy "the services" auth email notification
   start_healthy "the gateway" gateway
+  start_healthy "the web app" web
   local https="https://127.0.0.1:${ECCS_STACK_HTTPS_PORT:-8443}"
   echo "ECCS is up in $((SECONDS - start))s: $https (a self-signed certificate for localhost;"
   echo "  HTTP on port ${ECCS_STACK_HTTP_PORT:-8000} redirects). The mail catcher: $https/api/dev/inbox"
