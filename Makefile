@@ -139,15 +139,15 @@ test-servers:
 	@scripts/test-servers.sh
 
 lint: install
-	$(UV) run --frozen ruff check src tests scripts bench
-	$(UV) run --frozen ruff format --check src tests scripts bench
+	$(UV) run --frozen ruff check src tests scripts bench deploy
+	$(UV) run --frozen ruff format --check src tests scripts bench deploy
 
 typecheck: install
 	$(UV) run --frozen mypy
 
 format: install
-	$(UV) run --frozen ruff format src tests scripts bench
-	$(UV) run --frozen ruff check --fix src tests scripts bench
+	$(UV) run --frozen ruff format src tests scripts bench deploy
+	$(UV) run --frozen ruff check --fix src tests scripts bench deploy
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
