@@ -103,6 +103,19 @@ def test_the_api_answers_with_its_security_headers(stack: Stack) -> None:
     assert "server" not in response.headers
 
 
+def test_the_api_docs_show_all_three_services(stack: Stack) -> None:
+    with stack.client() as client:
+        page = client.get("/docs")
+        script = client.get("/docs/assets/swagger-ui-bundle.js")
+        document = client.get("/openapi.json")
+    assert page.status_code == 200
+    assert "/openapi.json" in page.text
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    paths = document.json()["paths"]
+    assert {"/api/auth/login", "/api/emails/send", "/api/dev/inbox"} <= set(paths)
+
+
 def test_cors_allows_only_the_listed_origins(stack: Stack) -> None:
     preflight = {
         "access-control-request-method": "POST",
