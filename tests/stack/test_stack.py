@@ -4,6 +4,7 @@ the last one takes it down with `stack.sh down` and looks for anything left behi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -195,6 +196,21 @@ def test_trace_context_reaches_the_service(stack: Stack) -> None:
             break
 
 
+def test_the_gateway_logs_json_without_credentials_and_exports_metrics(stack: Stack) -> None:
+    account = stack.sign_up("logged")
+    with stack.client(account.token) as client:
+        assert client.get("/api/emails").status_code == 200
+    gateway = stack.container("gateway")
+    lines = [line for line in stack.logs(gateway).splitlines() if line.startswith("{")]
+    requests = [json.loads(line) for line in lines if '"RequestPath"' in line]
+    assert any(entry["RequestPath"] == "/api/emails" for entry in requests)
+    assert account.token not in stack.logs(gateway)
+    # Prometheus metrics on the gateway's internal port, read from a neighbour on `edge`.
+    script = "import urllib.request; print(urllib.request.urlopen('http://gateway:8082/metrics').read().decode())"
+    metrics = podman("exec", stack.container("auth"), "python3", "-c", script)
+    assert 'traefik_service_requests_total{code="200"' in metrics
+
+
 # --- delivery and failures ----------------------------------------------------------------------
 
 
@@ -264,12 +280,17 @@ def test_the_web_app_signs_in_and_sends_through_the_gateway(stack: Stack) -> Non
 
 
 def test_sign_in_is_rate_limited_per_address_with_retry_after(stack: Stack) -> None:
-    # A different account each time: auth-service's own throttle counts failures per account.
-    wrong = [
-        {"email": f"nobody{n}@example.test", "password": "not the password"} for n in range(25)
-    ]
+    # A different account each time (auth-service's own throttle counts failures per account),
+    # and a different X-Forwarded-For: the gateway counts the connection's address, not a header.
     with stack.client() as client:
-        answers = [client.post("/api/auth/login", json=body) for body in wrong]
+        answers = [
+            client.post(
+                "/api/auth/login",
+                json={"email": f"nobody{n}@example.test", "password": "not the password"},
+                headers={"x-forwarded-for": f"198.51.100.{n}"},
+            )
+            for n in range(25)
+        ]
     limited = [answer for answer in answers if answer.status_code == 429]
     assert limited, [answer.status_code for answer in answers]
     assert int(limited[0].headers["retry-after"]) >= 1
