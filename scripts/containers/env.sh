@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the container scripts: where podman's settings, storage and podman-compose live.
 # Everything is under ~/.cache/eccs (ECCS_CACHE_DIR), keyed by version where it is downloaded.
 PODMAN_COMPOSE_VERSION=1.6.0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Build ECCS's two images, $IMAGE_PREFIX eccs:$IMAGE_TAG (the services) and eccs-web:$IMAGE_TAG
 # (the web app), also tagged latest, and print their sizes. IMAGE_BASE picks what they are built
 # on (env.sh: auto, official or local). Labels carry the version, the commit and the source.
@@ -6,6 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=env.sh
 source "$here/env.sh"
 prefix=${IMAGE_PREFIX-localhost/}
 tag=${IMAGE_TAG:-$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo dev)}
@@ -35,6 +37,8 @@ build() {  # build NAME CONTAINERFILE
 build eccs Containerfile
 build eccs-web frontend/Containerfile
 
+# Layers the new images replaced (this storage is ECCS's own: nothing else's is touched).
+podman image prune --force >/dev/null
 for name in eccs eccs-web; do
   size=$(podman image inspect --format '{{.Size}}' "$prefix$name:$tag")
   printf '%-40s %s\n' "$prefix$name:$tag" "$(numfmt --to=si --suffix=B "$size")"

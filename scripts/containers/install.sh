@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Install what the container images and the compose stack need on a Debian 12 machine:
 # podman, buildah, mmdebstrap, netavark, aardvark-dns, runc and iptables (netavark's
 # firewall) from Debian, and podman-compose
@@ -8,7 +9,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=scripts/containers/env.sh
+# shellcheck source=env.sh
 source "$here/env.sh"
 
 packages=()

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Build the local stand-ins for the official images (deploy/local/*/Containerfile) on the local
 # Debian base, for machines that reach no image registry: what `IMAGE_BASE=local` builds the
 # ECCS images on and what compose.local.yaml runs. Each image is rebuilt only when its inputs
@@ -7,6 +8,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=env.sh
 source "$here/env.sh"
 local_dir="$repo/deploy/local"
 

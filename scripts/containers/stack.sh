@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The compose stack on this machine, with podman-compose:
 #   stack.sh up        build the images, start every service in order, return once all are healthy
 #   stack.sh down      stop it and remove its containers and networks (volumes too: STACK_WIPE=1)
@@ -16,6 +17,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+# shellcheck source=env.sh
 source "$here/env.sh"
 project=${ECCS_STACK_PROJECT:-eccs}
 stack_dir=${ECCS_STACK_DIR:-$repo/.stack}

@@ -16,8 +16,10 @@ while IFS='=' read -r name value; do
 done < <(env)
 
 classpath="/opt/kafka/libs/*"
-java_opts=(${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m} -XX:+UseSerialGC
-  -Dlog4j2.configurationFile=/opt/kafka/config/log4j2.properties ${KAFKA_OPTS:-})
+read -ra heap <<<"${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}"
+read -ra extra <<<"${KAFKA_OPTS:-}"
+java_opts=("${heap[@]}" -XX:+UseSerialGC
+  -Dlog4j2.configurationFile=/opt/kafka/config/log4j2.properties "${extra[@]}")
 log_dir=$(sed -n 's/^log\.dirs=//p' "$config")
 if [[ ! -f ${log_dir:-/tmp/kraft-combined-logs}/meta.properties ]]; then
   : "${CLUSTER_ID:?CLUSTER_ID is needed to format the storage on the first start}"

@@ -4,6 +4,7 @@
 set -eu
 url=${FERRETDB_POSTGRESQL_URL:?FERRETDB_POSTGRESQL_URL names the PostgreSQL database to use}
 if [ -n "${FERRETDB_POSTGRESQL_PASSWORD_FILE:-}" ]; then
-  export PGPASSWORD="$(cat "$FERRETDB_POSTGRESQL_PASSWORD_FILE")"
+  PGPASSWORD="$(cat "$FERRETDB_POSTGRESQL_PASSWORD_FILE")"
+  export PGPASSWORD
 fi
 exec ferretdb -listen-addr 0.0.0.0:27017 -postgresql-url "$url"

@@ -20,7 +20,11 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
   for script in /docker-entrypoint-initdb.d/*; do
     case $script in
       *.sql) echo "start-postgres: running $script"; run_sql -d "$database" -f "$script" ;;
-      *.sh) echo "start-postgres: running $script"; source "$script" ;;
+      *.sh)
+        echo "start-postgres: running $script"
+        # shellcheck disable=SC1090 # the init scripts are the deployment's own
+        source "$script"
+        ;;
     esac
   done
   pg_ctl --wait --silent -m fast stop
