@@ -37,8 +37,10 @@ build() {  # build NAME CONTAINERFILE
 build eccs Containerfile
 build eccs-web frontend/Containerfile
 
-# Layers the new images replaced (this storage is ECCS's own: nothing else's is touched).
-podman image prune --force >/dev/null
+# Earlier commits' images go (the build cache stays, so the next build is quick).
+mapfile -t superseded < <(podman images --format '{{.Repository}}:{{.Tag}}' |
+  grep -E "^${prefix}eccs(-web)?:" | grep -vE ":(${tag}|latest)\$" || true)
+[ ${#superseded[@]} -eq 0 ] || podman rmi "${superseded[@]}" >/dev/null
 for name in eccs eccs-web; do
   size=$(podman image inspect --format '{{.Size}}' "$prefix$name:$tag")
   printf '%-40s %s\n' "$prefix$name:$tag" "$(numfmt --to=si --suffix=B "$size")"
