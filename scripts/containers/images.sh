@@ -40,7 +40,9 @@ build eccs-web frontend/Containerfile
 # Earlier commits' images go (the build cache stays, so the next build is quick).
 mapfile -t superseded < <(podman images --format '{{.Repository}}:{{.Tag}}' |
   grep -E "^${prefix}eccs(-web)?:" | grep -vE ":(${tag}|latest)\$" || true)
-[ ${#superseded[@]} -eq 0 ] || podman rmi "${superseded[@]}" >/dev/null
+for image in "${superseded[@]}"; do
+  podman rmi "$image" >/dev/null 2>&1 || echo "Image $image: kept, a container still uses it"
+done
 for name in eccs eccs-web; do
   size=$(podman image inspect --format '{{.Size}}' "$prefix$name:$tag")
   printf '%-40s %s\n' "$prefix$name:$tag" "$(numfmt --to=si --suffix=B "$size")"
