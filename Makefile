@@ -9,7 +9,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 .PHONY: run test check lint typecheck unit integration install test-servers format clean \
-	pytest web-check web-test e2e api-client k8s-check ci-check scan deploy bench
+	pytest web-check web-test e2e api-client k8s-check ci-check scan deploy bench \
+	images stack stack-down stack-secrets stack-test
 
 # --- the web app: built for `make run` once frontend/ exists, and only when its sources changed.
 ifneq ($(wildcard frontend/package.json),)
@@ -42,8 +43,8 @@ run: install $(WEB_APP)
 	.venv/bin/eccs up $(UP_ARGS)
 
 # Python checks and tests first, then the web app's checks, unit tests and browser tests, then
-# the deployment's manifests and the CI workflows.
-test: pytest web-check web-test e2e k8s-check ci-check
+# the deployment's manifests and the CI workflows, then the compose stack.
+test: pytest web-check web-test e2e k8s-check ci-check stack-test
 
 pytest: install test-servers lint typecheck
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
@@ -97,6 +98,36 @@ bench: install
 	@scripts/test-servers.sh postgres kafka smtp load-generators
 	.venv/bin/python -m bench $(BENCH_ARGS)
 
+# --- containers (README: "Run it with containers"), with podman; scripts/containers/ installs it.
+# IMAGE_BASE: official (python, node, nginx from the registry), local (stand-ins made from Debian's
+# packages, for machines that reach no image registry), or auto: official when they can be pulled.
+IMAGE_PREFIX ?= localhost/
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+IMAGE_BASE ?= auto
+export IMAGE_PREFIX IMAGE_TAG IMAGE_BASE
+
+# $(IMAGE_PREFIX)eccs:$(IMAGE_TAG) and $(IMAGE_PREFIX)eccs-web:$(IMAGE_TAG), with their sizes.
+images:
+	@scripts/containers/install.sh
+	@scripts/containers/images.sh
+
+# The whole stack with the mail catcher, built and healthy: https://127.0.0.1:8443
+# (ECCS_STACK_HTTPS_PORT; HTTP on ECCS_STACK_HTTP_PORT, 8000, redirects).
+stack:
+	@scripts/containers/stack.sh up
+
+# Stops it and removes its containers and networks; STACK_WIPE=1 deletes its data too.
+stack-down:
+	@scripts/containers/stack.sh down
+
+# The stack's secrets (JWT key, PostgreSQL password) in .stack/secrets, made where missing.
+stack-secrets:
+	@scripts/containers/stack.sh secrets
+
+# The compose files validated, then a stack of its own brought up, tested and taken down.
+stack-test: install test-servers $(NODE_MODULES)
+	$(UV) run --frozen pytest tests/stack $(STACK_TEST_ARGS)
+
 install: .venv/.synced
 
 $(UV):
@@ -114,16 +145,16 @@ test-servers:
 	@scripts/test-servers.sh
 
 lint: install
-	$(UV) run --frozen ruff check src tests scripts bench
-	$(UV) run --frozen ruff format --check src tests scripts bench
+	$(UV) run --frozen ruff check src tests scripts bench deploy
+	$(UV) run --frozen ruff format --check src tests scripts bench deploy
 	$(UV) run --frozen lint-imports
 
 typecheck: install
 	$(UV) run --frozen mypy
 
 format: install
-	$(UV) run --frozen ruff format src tests scripts bench
-	$(UV) run --frozen ruff check --fix src tests scripts bench
+	$(UV) run --frozen ruff format src tests scripts bench deploy
+	$(UV) run --frozen ruff check --fix src tests scripts bench deploy
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -6,6 +6,8 @@ import { CHROMIUM, IN_CI } from "./e2e/support/tools";
 
 export default defineConfig({
   testDir: "e2e",
+  // The compose stack's spec runs against the stack (playwright.stack.config.ts, tests/stack).
+  testIgnore: "stack/**",
   globalSetup: "./e2e/global-setup.ts",
   // Two cores run the whole system and the browser: one test at a time keeps timings honest.
   workers: 1,

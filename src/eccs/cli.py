@@ -42,7 +42,7 @@ def _every_command(context: typer.Context) -> None:
     context.obj = CommandEnvironment(database_settings=database_settings)
 
 
-DEFAULT_PORTS = {"auth": 8001, "email": 8002, "notification": 8003}
+DEFAULT_PORTS = {"auth": 8001, "email": 8002, "notification": 8003, "devmail": 8025}
 
 
 def database_settings() -> DatabaseSettings:
@@ -89,24 +89,29 @@ def migrate() -> None:
 @app.command()
 def serve(
     service: Annotated[
-        Literal["auth", "email", "notification"], typer.Argument(help="Which service to run.")
+        Literal["auth", "email", "notification", "devmail"],
+        typer.Argument(help="Which service to run (devmail: the mail catcher, for trials)."),
     ],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
     port: Annotated[
-        int | None, typer.Option(help="Port (default: 8001 auth, 8002 email, 8003 notification).")
+        int | None,
+        typer.Option(help="Port (default 8001 auth, 8002 email, 8003 notification, 8025 devmail)."),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: one per CPU core).", min=1)
     ] = None,
 ) -> None:
     """Run one service (distributed mode)."""
-    workers = workers or os.cpu_count() or 1
+    # One per core, but one for the mail catcher: its inbox lives in its process.
+    workers = workers or (1 if service == "devmail" else os.cpu_count() or 1)
     import uvicorn
 
     from eccs.platform.logging import configure_logging
     from eccs.platform.settings import LogSettings
 
     configure_logging(load(LogSettings))
+    if service == "devmail" and workers > 1:
+        raise fail("the mail catcher keeps its inbox in one process: run it with --workers 1")
     # uvicorn builds the application in each of its worker processes, from this factory.
     factory = f"eccs.services.{service}:app_from_environment"
     if workers > 1:

@@ -4,7 +4,11 @@ attempt, like ECCS's worker) into the running catcher, and its inbox read over r
 from __future__ import annotations
 
 import asyncio
+import os
+import smtplib
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +26,8 @@ from eccs.devmail import build
 from eccs.devmail.rules import DEFAULT_RULES
 from eccs.devmail.store import Inbox
 from eccs.platform.settings import ConfigError
+from tests.conftest import Service, wait_ready
+from tests.servers import postgres
 
 SENDER = "no-reply@eccs.test"
 
@@ -340,3 +346,46 @@ async def test_every_answer_says_nosniff_and_is_not_stored(catcher: Catcher) -> 
     raw = await catcher.http.get(f"/api/dev/inbox/{item['id']}/raw")
     assert raw.headers["x-content-type-options"] == "nosniff"
     assert raw.headers["content-security-policy"] == "sandbox"
+
+
+def test_serve_devmail_runs_the_catcher_on_its_own_with_the_rules(tmp_path: Path) -> None:
+    """`eccs serve devmail`, as the compose stack runs it: SMTP on ECCS_DEV_SMTP_PORT, the inbox
+    over HTTP, the same ECCS_DEV_SMTP_RULES as embedded mode."""
+    smtp_port = postgres.free_port()
+    http_port = postgres.free_port()
+    env = {
+        **os.environ,
+        "ECCS_DATA_DIR": str(tmp_path),
+        "ECCS_DEV_SMTP_HOST": "127.0.0.1",
+        "ECCS_DEV_SMTP_PORT": str(smtp_port),
+        "ECCS_DEV_SMTP_RULES": "nope.test=550",
+    }
+    log = tmp_path / "devmail.log"
+    command = [sys.executable, "-m", "eccs", "serve", "devmail", "--host", "127.0.0.1"]
+    process = subprocess.Popen(
+        [*command, "--port", str(http_port)], env=env, stdout=log.open("wb"), stderr=log.open("ab")
+    )
+    try:
+        wait_ready(Service("devmail", f"http://127.0.0.1:{http_port}", process, log))
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = SENDER, "a@ok.test", "Caught alone"
+        message.set_content("Hello")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as client:
+            refused = client.sendmail(SENDER, ["a@ok.test", "b@nope.test"], message.as_bytes())
+        assert refused == {"b@nope.test": (550, refused["b@nope.test"][1])}
+        inbox = httpx.get(f"http://127.0.0.1:{http_port}/api/dev/inbox", timeout=5).json()
+        assert [item["subject"] for item in inbox["items"]] == ["Caught alone"]
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_serve_devmail_refuses_several_workers() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "eccs", "serve", "devmail", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "--workers 1" in result.stderr
