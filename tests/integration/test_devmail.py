@@ -26,8 +26,8 @@ from eccs.devmail import build
 from eccs.devmail.rules import DEFAULT_RULES
 from eccs.devmail.store import Inbox
 from eccs.platform.settings import ConfigError
-from tests.conftest import Service, wait_ready
 from tests.servers import postgres
+from tests.servers.services import Service, wait_ready
 
 SENDER = "no-reply@eccs.test"
 
