@@ -19,6 +19,7 @@ from eccs.mail.emails.schemas import Accepted, EmailOut, EmailPage, EmailStats, 
 from eccs.mail.emails.sending import Sending
 from eccs.mail.emails.service import EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
+from eccs.mail.outbox.wake import WAKES_THE_RELAY
 from eccs.mail.settings import MailSettings
 from eccs.platform.addresses import SearchText
 from eccs.platform.db import Connection, transaction
@@ -96,6 +97,7 @@ def _answer_202(answer: BaseModel) -> Response:
 
 @router.post(
     "/send",
+    dependencies=[WAKES_THE_RELAY],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     responses=errors(401, 409, 413, 422, 429),
@@ -164,6 +166,7 @@ async def cancel(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTra
 
 @router.post(
     "/{email_id}/retry",
+    dependencies=[WAKES_THE_RELAY],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=EmailOut,
     responses=errors(401, 404, 409, 422),
