@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from opentelemetry.trace import SpanKind
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel
@@ -32,11 +33,13 @@ from eccs.platform.docs import install_docs
 from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from eccs.platform.service import Readiness, ReadyChecks
-from eccs.platform.telemetry import context_from, span
+from eccs.platform.telemetry import current_trace_id
 
 log = structlog.get_logger("eccs.http")
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+# Young collections after this many new objects, not 700; the older generations as by default.
+GC_THRESHOLDS = (10_000, 10, 10)
 
 
 class FieldError(BaseModel):
@@ -325,7 +328,8 @@ class SafeDefaults:
 
 
 class Observe:
-    """Request id in and out, one log line per request, and the HTTP metrics by route template."""
+    """Request id in and out, one log line per request, and the HTTP metrics by route template.
+    (The request's span is FastAPI's own: see `TELEMETRY`.)"""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -335,19 +339,9 @@ class Observe:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         request_id = request_header(scope, b"x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # Inside FastAPI's span for the request, whose trace id names the request's log lines.
+        structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=current_trace_id())
         started = time.perf_counter()
-        traceparent = request_header(scope, b"traceparent")
-        parent = context_from({"traceparent": traceparent}) if traceparent else None
-        # Named by method now and renamed to the route template once routing has found it:
-        # raw paths carry ids and would make every span name unique.
-        with span(scope["method"], parent, SpanKind.SERVER) as request_span:
-            await self._answer(scope, receive, send, request_id, started)
-            request_span.update_name(f"{scope['method']} {_route(scope)}")
-
-    async def _answer(
-        self, scope: Scope, receive: Receive, send: Send, request_id: str, started: float
-    ) -> None:
         status: int | None = None
 
         async def send_with_id(message: Message) -> None:
@@ -369,7 +363,7 @@ class Observe:
             status = 500
         finally:
             self._record(scope, status or 500, time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars("request_id", "trace_id")
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = _route(scope)
@@ -393,6 +387,13 @@ def _route(scope: Scope) -> str:
 
 # --- the application ----------------------------------------------------------------------------
 
+# FastAPI traces each request itself: one server span, continuing the caller's `traceparent`
+# and named by method and route template. The rest of its telemetry is left off: spans for each
+# dependency, endpoint and serialisation would cost more than the request's own work, metrics
+# are Prometheus's (`Observe`), and its log records of validation failures would hold the input
+# (passwords, mail).
+TELEMETRY: TelemetryConfig = {"operation_spans": False, "metrics": False, "logs": False}
+
 
 def create_app(
     *,
@@ -405,10 +406,11 @@ def create_app(
     description: str = "",
 ) -> FastAPI:
     app = FastAPI(
+        telemetry=TELEMETRY,
         title=title,
         description=description,
         version="1",
-        lifespan=lifespan,
+        lifespan=_then_garbage_collected_less(lifespan),
         docs_url=None,  # served with their own files, below
         redoc_url=None,
     )
@@ -421,6 +423,27 @@ def create_app(
     install_docs(app, openapi_url="/openapi.json", title=title)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _then_garbage_collected_less(lifespan: Lifespan) -> Lifespan:
+    """The service's lifespan; once it has started, what exists by then is left out of garbage
+    collection, and collections come less often.
+
+    A full collection walks every object tracked, most of them the modules, routes and models
+    made at startup, which live as long as the process: with those frozen it has little to do.
+    Requests make many short-lived objects, each batch of 700 of them (the default) triggering a
+    young collection: at a thousand requests a second, a collection every few of them.
+    """
+
+    @asynccontextmanager
+    async def started(app: FastAPI) -> AsyncIterator[None]:
+        async with lifespan(app):
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
+            yield
+
+    return started
 
 
 def _add_proxy_headers(app: FastAPI, trusted_proxies: list[str]) -> None:

@@ -1,8 +1,8 @@
 """Tracing with OpenTelemetry: W3C trace context in, spans out (OTLP when configured).
 
 A tracer provider is always installed so every request and message has a real trace id that
-travels on (HTTP → outbox → Kafka headers → worker) and appears in log lines; spans are exported
-only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+travels on (HTTP → outbox → Kafka headers → worker) and appears in log lines; spans are recorded
+and exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -29,13 +30,18 @@ class TelemetrySettings(Fragment):
 
 
 def configure_tracing(service: str, settings: TelemetrySettings) -> None:
-    provider = TracerProvider(resource=Resource.create({"service.name": f"eccs-{service}"}))
-    if settings.otel_exporter_otlp_endpoint:
-        # Imported here: the exporter pulls in protobuf, which a service without it never needs.
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    resource = Resource.create({"service.name": f"eccs-{service}"})
+    if not settings.otel_exporter_otlp_endpoint:
+        # Nowhere to send spans, so none is recorded (that would be CPU spent for nothing), yet
+        # each still has its trace id, which travels on and names the log lines.
+        trace.set_tracer_provider(TracerProvider(resource=resource, sampler=ALWAYS_OFF))
+        return
+    provider = TracerProvider(resource=resource)
+    # Imported here: the exporter pulls in protobuf, which a service without it never needs.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     trace.set_tracer_provider(provider)
 
 
@@ -49,6 +55,12 @@ def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
     return carrier.get("traceparent")
+
+
+def current_trace_id() -> str | None:
+    """The active span's trace id (32 hex digits), as the logs and trace viewers show it."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
 
 
 @contextmanager
