@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import orjson
@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eccs.platform.docs import install_docs
 from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from eccs.platform.process import watched
 from eccs.platform.service import Readiness, ReadyChecks
 from eccs.platform.telemetry import context_from, span
 
@@ -408,7 +409,7 @@ def create_app(
         title=title,
         description=description,
         version="1",
-        lifespan=lifespan,
+        lifespan=_watching_the_process(lifespan),
         docs_url=None,  # served with their own files, below
         redoc_url=None,
     )
@@ -421,6 +422,17 @@ def create_app(
     install_docs(app, openapi_url="/openapi.json", title=title)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _watching_the_process(lifespan: Lifespan) -> Lifespan:
+    """The service's own lifespan, with its process's memory and event-loop lag sampled."""
+
+    @asynccontextmanager
+    async def watching(app: FastAPI) -> AsyncIterator[None]:
+        async with watched(), lifespan(app):
+            yield
+
+    return watching
 
 
 def _add_proxy_headers(app: FastAPI, trusted_proxies: list[str]) -> None:
