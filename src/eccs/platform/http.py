@@ -33,7 +33,7 @@ from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from eccs.platform.process import watched
 from eccs.platform.service import Readiness, ReadyChecks
-from eccs.platform.telemetry import context_from, span
+from eccs.platform.telemetry import context_from, current_trace_id, span
 
 log = structlog.get_logger("eccs.http")
 
@@ -325,8 +325,13 @@ class SafeDefaults:
         await self.app(scope, receive, send_with_defaults)
 
 
+# Probes and scrapes, every few seconds from every checker: no trace of their own.
+UNTRACED = frozenset({"/health", "/ready", "/metrics"})
+
+
 class Observe:
-    """Request id in and out, one log line per request, and the HTTP metrics by route template."""
+    """Request id in and out (and the trace id out), one log line and one span per request, and
+    the HTTP metrics by route template."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -338,6 +343,8 @@ class Observe:
         request_id = request_header(scope, b"x-request-id") or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
+        if scope["path"] in UNTRACED:
+            return await self._answer(scope, receive, send, request_id, started)
         traceparent = request_header(scope, b"traceparent")
         parent = context_from({"traceparent": traceparent}) if traceparent else None
         # Named by method now and renamed to the route template once routing has found it:
@@ -350,13 +357,17 @@ class Observe:
         self, scope: Scope, receive: Receive, send: Send, request_id: str, started: float
     ) -> None:
         status: int | None = None
+        # Answered to the client, which can then find the request's trace (and its log lines).
+        ids = [(b"x-request-id", request_id.encode())]
+        if (trace_id := current_trace_id()) is not None:
+            ids.append((b"x-trace-id", trace_id.encode()))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], *ids]
             await send(message)
 
         try:
