@@ -47,5 +47,5 @@ def build(settings: AlertRelaySettings) -> Service:
 
 def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     """For `eccs serve alert-relay`."""
-    configure_logging(load(LogSettings, environ))
+    configure_logging(load(LogSettings, environ), "alert-relay")
     return build(load(AlertRelaySettings, environ)).app

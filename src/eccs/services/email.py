@@ -127,5 +127,5 @@ def build(config: EmailConfig) -> Service:
 
 def app_from_environment() -> FastAPI:
     """For `eccs serve email` (uvicorn builds it in each worker process)."""
-    configure_logging(load(LogSettings))  # in each worker process uvicorn starts
+    configure_logging(load(LogSettings), "email")  # in each worker process uvicorn starts
     return build(EmailConfig.from_environ()).app
