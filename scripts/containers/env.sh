@@ -22,6 +22,7 @@ export ECCS_LOCAL_ALERTMANAGER=localhost/eccs-local-alertmanager:0.25
 export ECCS_LOCAL_JAEGER=localhost/eccs-local-jaeger:v1.75.0
 export ECCS_LOCAL_VICTORIALOGS=localhost/eccs-local-victorialogs:v1.52.2
 export ECCS_LOCAL_OTEL_COLLECTOR=localhost/eccs-local-otel-collector:v0.165.1
+export ECCS_LOCAL_ZIPKIN=localhost/eccs-local-zipkin:3.5.1
 
 # Which images ECCS's are built on, by IMAGE_BASE: `official` (python, node, nginx from the
 # registry, as the Containerfiles say), `local` (the stand-ins above), or `auto` (the default):

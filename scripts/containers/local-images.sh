@@ -39,8 +39,8 @@ build() {
 
 # local-images.sh [NAME...]: the stand-ins named (python, node, nginx, postgres, kafka, mongodb,
 # traefik, and the observability parts: prometheus, alertmanager, jaeger, victorialogs,
-# otel-collector), or all of them.
-wanted=" ${*:-python node nginx postgres kafka mongodb traefik prometheus alertmanager jaeger victorialogs otel-collector} "
+# otel-collector, zipkin), or all of them.
+wanted=" ${*:-python node nginx postgres kafka mongodb traefik prometheus alertmanager jaeger victorialogs otel-collector zipkin} "
 want() { [[ $wanted == *" $1 "* ]]; }
 base=localhost/eccs-debian-base:bookworm
 if want python || want node; then build python "$ECCS_LOCAL_PYTHON" "$base"; fi
@@ -70,3 +70,8 @@ go_built() {
 if want jaeger; then go_built jaeger jaeger "$ECCS_LOCAL_JAEGER"; fi
 if want victorialogs; then go_built victorialogs victorialogs "$ECCS_LOCAL_VICTORIALOGS"; fi
 if want otel-collector; then go_built otel-collector otelcol "$ECCS_LOCAL_OTEL_COLLECTOR"; fi
+if want zipkin; then
+  zipkin_jar="$(bash "$here/zipkin-jar.sh" | tail -n1)"
+  # On the Kafka stand-in: it is Debian's Java 17 already (its layers are shared).
+  build zipkin "$ECCS_LOCAL_ZIPKIN" "$ECCS_LOCAL_KAFKA" "zipkin=$(dirname "$zipkin_jar")"
+fi

@@ -143,12 +143,12 @@ up() {
   base="$(eccs_image_base)"
   IMAGE_BASE=$base "$here/images.sh"
   [[ $base != local ]] || "$here/local-images.sh" postgres kafka mongodb traefik \
-    prometheus alertmanager jaeger victorialogs otel-collector
+    prometheus alertmanager jaeger victorialogs otel-collector zipkin
   echo "$base" >"$stack_dir/image-base"
   : >"$log"
   start_healthy "the data stores, the mail catcher and the trace and log stores" \
     postgres kafka mongodb mailcatcher jaeger victorialogs
-  start_healthy "metrics, alerts and the collector" prometheus alertmanager otel-collector
+  start_healthy "metrics, alerts, the collector and Zipkin" prometheus alertmanager otel-collector zipkin
   run_once "the database migrations" migrate
   run_once "the gateway's certificate" gateway-cert
   start_healthy "the services" auth email notification
@@ -162,7 +162,8 @@ up() {
   echo "  Make an administrator: scripts/containers/stack.sh compose exec auth eccs user create --admin --email you@example.com --name You"
   local bind=${ECCS_STACK_BIND:-127.0.0.1}
   echo "  Prometheus http://$bind:${ECCS_PROMETHEUS_PORT:-9090}, Alertmanager http://$bind:${ECCS_ALERTMANAGER_PORT:-9093},"
-  echo "  Jaeger http://$bind:${ECCS_JAEGER_PORT:-16686}, logs http://$bind:${ECCS_VICTORIALOGS_PORT:-9428}/select/vmui/"
+  echo "  Jaeger http://$bind:${ECCS_JAEGER_PORT:-16686}, Zipkin http://$bind:${ECCS_ZIPKIN_PORT:-9411}/zipkin/,"
+  echo "  logs http://$bind:${ECCS_VICTORIALOGS_PORT:-9428}/select/vmui/"
   echo "  Stop it: make stack-down (STACK_WIPE=1 also deletes its data)"
 }
 

@@ -71,6 +71,7 @@ class Stack:
     alertmanager_port: int = field(default_factory=free_port)
     jaeger_port: int = field(default_factory=free_port)
     victorialogs_port: int = field(default_factory=free_port)
+    zipkin_port: int = field(default_factory=free_port)
     log: Path = field(init=False)
     env: dict[str, str] = field(init=False)
 
@@ -86,6 +87,7 @@ class Stack:
             "ECCS_ALERTMANAGER_PORT": str(self.alertmanager_port),
             "ECCS_JAEGER_PORT": str(self.jaeger_port),
             "ECCS_VICTORIALOGS_PORT": str(self.victorialogs_port),
+            "ECCS_ZIPKIN_PORT": str(self.zipkin_port),
             "ECCS_STACK_EDGE_SUBNET": free_subnet(),
             "ECCS_CORS_ORIGINS": "https://app.example.test",
             # Fast enough to sign in many times a test, still bcrypt.

@@ -25,7 +25,13 @@ FILES = {
 ONE_SHOTS = {"migrate", "gateway-cert"}
 SECRET_FILES = ("postgres_password", "smtp_password", "alert_relay_token", "alert_account_password")
 # The observability parts' own pages, published for the operator beside the gateway.
-PAGES = {"prometheus": 9090, "alertmanager": 9093, "jaeger": 16686, "victorialogs": 9428}
+PAGES = {
+    "prometheus": 9090,
+    "alertmanager": 9093,
+    "jaeger": 16686,
+    "zipkin": 9411,
+    "victorialogs": 9428,
+}
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 // Command otelcol is ECCS's OpenTelemetry Collector: the few components the stack uses, built
 // from the Go module proxy where the official collector images cannot be pulled.
 //
-//	traces  OTLP in (the services, the gateway) → Jaeger and Zipkin (OTLP/HTTP)
+//	traces  OTLP in (the services, the gateway) → Jaeger (OTLP/HTTP), and Zipkin (Kafka)
 //	logs    every container's log file (filelog) → VictoriaLogs (OTLP/HTTP)
 //
 // Its configuration is deploy/otel-collector/config.yaml; `otelcol validate --config FILE`
@@ -11,6 +11,7 @@ package main
 import (
 	"os"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/kafkaexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor"
@@ -54,7 +55,7 @@ func components() (otelcol.Factories, error) {
 		return factories, err
 	}
 	factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
-		otlphttpexporter.NewFactory(), debugexporter.NewFactory(),
+		otlphttpexporter.NewFactory(), kafkaexporter.NewFactory(), debugexporter.NewFactory(),
 	)
 	return factories, err
 }
