@@ -3,7 +3,8 @@ after a short load through the gateway, every dashboard panel's query answers wi
 the stack's Prometheus, one email's trace is found in Jaeger by the id the API answered, its log
 lines are found in the log store by its email id and its trace id, no log line holds a
 password, a token, a subject or a body, and an alert reaches the operators as an email sent
-through ECCS. Zipkin shows the same trace. Runs before test_stack.py, on the same stack (conftest.py)."""
+through ECCS. Zipkin shows the same trace. Runs before test_stack.py, on the same stack
+(conftest.py)."""
 
 from __future__ import annotations
 
