@@ -1,10 +1,12 @@
 """Part of `make obs-check` (after promtool and amtool): every alert has a runbook line and unit
 tests both firing and not firing; every dashboard panel has a query on the provisioned data
-source. Exits non-zero with each problem named."""
+source; deploy/elk holds a well-formed pipeline and template. Exits non-zero with each problem
+named."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -13,6 +15,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "deploy" / "prometheus"
 DASHBOARDS = REPO / "deploy" / "dashboards"
+ELK = REPO / "deploy" / "elk"
+# The fields an ECCS log line is searched by (README: "Observability").
+SEARCHED_FIELDS = {"service", "level", "event", "request_id", "trace_id", "email_id"}
+# Plugins Logstash bundles: the pipeline needs nothing installed beside them.
+BUNDLED = {"beats", "json", "date", "mutate", "elasticsearch"}
 
 
 def alerts() -> dict[str, dict[str, object]]:
@@ -69,12 +76,41 @@ def panel_problems() -> list[str]:
     return problems
 
 
+def elk_problems() -> list[str]:
+    """What can be checked of deploy/elk without Logstash or Elasticsearch."""
+    template = json.loads((ELK / "eccs-logs-template.json").read_text())
+    fields = template["template"]["mappings"]["properties"]["eccs"]["properties"]
+    problems = [
+        f"the index template does not map eccs.{name} as a keyword"
+        for name in sorted(SEARCHED_FIELDS)
+        if fields.get(name, {}).get("type") != "keyword"
+    ]
+    pipeline = "\n".join(
+        line.split("#", 1)[0] for line in (ELK / "logstash.conf").read_text().splitlines()
+    )
+    pipeline = re.sub(r"=~ /[^/]*/", "", pipeline)  # a regular expression's braces are its own
+    if pipeline.count("{") != pipeline.count("}"):
+        problems.append("logstash.conf: its braces do not balance")
+    sections = re.findall(r"^(\w+) \{", pipeline, re.MULTILINE)
+    if sections != ["input", "filter", "output"]:
+        problems.append(f"logstash.conf: sections {sections}, not input, filter, output")
+    plugins = set(re.findall(r"^[ \t]+(\w+) \{", pipeline, re.MULTILINE))
+    if plugins - BUNDLED:
+        problems.append(f"logstash.conf: plugins not bundled with Logstash: {plugins - BUNDLED}")
+    if "eccs-logs-template.json" not in pipeline:
+        problems.append("logstash.conf does not install the index template")
+    return problems
+
+
 def main() -> int:
-    problems = alert_problems() + panel_problems()
+    problems = alert_problems() + panel_problems() + elk_problems()
     for problem in problems:
         print(f"obs-check: {problem}", file=sys.stderr)
     if not problems:
-        print(f"obs-check: {len(alerts())} alerts tested firing and quiet, dashboards well-formed")
+        print(
+            f"obs-check: {len(alerts())} alerts tested firing and quiet, dashboards and the ELK"
+            " pipeline and template well-formed"
+        )
     return 1 if problems else 0
 
 
