@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -423,6 +424,10 @@ def create_app(
         lifespan=_watching_the_process(lifespan),
         docs_url=None,  # served with their own files, below
         redoc_url=None,
+        # `Observe` makes the one span of a request, and the metrics and log lines: FastAPI's
+        # own would make a second span of each request, and its logs would hold exception
+        # messages, which may quote a user's data.
+        telemetry=NO_FASTAPI_TELEMETRY,
     )
     add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
@@ -433,6 +438,14 @@ def create_app(
     install_docs(app, openapi_url="/openapi.json", title=title)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+NO_FASTAPI_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def _watching_the_process(lifespan: Lifespan) -> Lifespan:
