@@ -10,34 +10,39 @@ from collections.abc import AsyncIterator
 
 import psutil
 
+from eccs.platform.background import periodically
 from eccs.platform.metrics import EVENT_LOOP_LAG, PROCESS_MEMORY
 
 SAMPLE_SECONDS = 0.5
 # One sampler per process, however many services it runs (embedded mode runs them all).
-_sampler: asyncio.Task[None] | None = None
+_watching = False
 
 
 @contextlib.asynccontextmanager
 async def watched() -> AsyncIterator[None]:
     """Sample memory and event-loop lag while the block is open."""
-    global _sampler
-    if _sampler is not None and not _sampler.done():
+    global _watching
+    if _watching:
         yield
         return
-    _sampler = task = asyncio.create_task(_sample_forever(), name="process-metrics")
+    _watching = True
     try:
-        yield
+        async with periodically("process-metrics", SAMPLE_SECONDS, _Sampler().sample):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        _watching = False
 
 
-async def _sample_forever() -> None:
-    loop = asyncio.get_running_loop()
-    this_process = psutil.Process()
-    while True:
-        due = loop.time() + SAMPLE_SECONDS
-        await asyncio.sleep(SAMPLE_SECONDS)
-        EVENT_LOOP_LAG.observe(max(0.0, loop.time() - due))
-        PROCESS_MEMORY.set(this_process.memory_info().rss)
+class _Sampler:
+    """Made as its first period starts (`periodically` sleeps, then calls `sample`)."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.due = asyncio.get_running_loop().time() + SAMPLE_SECONDS
+
+    async def sample(self) -> None:
+        """Called every SAMPLE_SECONDS: how much later than that it was called is the lag."""
+        loop = asyncio.get_running_loop()
+        EVENT_LOOP_LAG.observe(max(0.0, loop.time() - self.due))
+        PROCESS_MEMORY.set(self.process.memory_info().rss)
+        self.due = loop.time() + SAMPLE_SECONDS
