@@ -22,6 +22,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import structlog
+from opentelemetry.trace import SpanKind
 
 from eccs.delivery.answers import RecipientAnswer, message_error, session_error
 from eccs.delivery.errors import (
@@ -32,6 +33,7 @@ from eccs.delivery.errors import (
 from eccs.delivery.settings import SmtpSettings
 from eccs.platform import metrics
 from eccs.platform.addresses import ascii_address
+from eccs.platform.telemetry import span
 
 log = structlog.get_logger(__name__)
 
@@ -80,7 +82,8 @@ class SmtpSender:
         # other send on the event loop.
         envelope = await asyncio.to_thread(_envelope, message, sender, list(stored_as))
         async with self._slots:
-            answers = await self._deliver(envelope)
+            with span("smtp send", None, SpanKind.CLIENT, recipients=len(envelope.recipients)):
+                answers = await self._deliver(envelope)
         by_recipient = {
             stored_as[wire]: replace(answer, recipient=stored_as[wire])
             for wire, answer in answers.items()

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -31,8 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eccs.platform.docs import install_docs
 from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from eccs.platform.process import watched
 from eccs.platform.service import Readiness, ReadyChecks
-from eccs.platform.telemetry import context_from, span
+from eccs.platform.telemetry import context_from, current_trace_id, span
 
 log = structlog.get_logger("eccs.http")
 
@@ -324,8 +326,13 @@ class SafeDefaults:
         await self.app(scope, receive, send_with_defaults)
 
 
+# Probes and scrapes, every few seconds from every checker: no trace of their own.
+UNTRACED = frozenset({"/health", "/ready", "/metrics"})
+
+
 class Observe:
-    """Request id in and out, one log line per request, and the HTTP metrics by route template."""
+    """Request id in and out (and the trace id out), one log line and one span per request, and
+    the HTTP metrics by route template."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -337,6 +344,8 @@ class Observe:
         request_id = request_header(scope, b"x-request-id") or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
+        if scope["path"] in UNTRACED:
+            return await self._answer(scope, receive, send, request_id, started)
         traceparent = request_header(scope, b"traceparent")
         parent = context_from({"traceparent": traceparent}) if traceparent else None
         # Named by method now and renamed to the route template once routing has found it:
@@ -349,13 +358,17 @@ class Observe:
         self, scope: Scope, receive: Receive, send: Send, request_id: str, started: float
     ) -> None:
         status: int | None = None
+        # Answered to the client, which can then find the request's trace (and its log lines).
+        ids = [(b"x-request-id", request_id.encode())]
+        if (trace_id := current_trace_id()) is not None:
+            ids.append((b"x-trace-id", trace_id.encode()))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], *ids]
             await send(message)
 
         try:
@@ -408,9 +421,13 @@ def create_app(
         title=title,
         description=description,
         version="1",
-        lifespan=lifespan,
+        lifespan=_watching_the_process(lifespan),
         docs_url=None,  # served with their own files, below
         redoc_url=None,
+        # `Observe` makes the one span of a request, and the metrics and log lines: FastAPI's
+        # own would make a second span of each request, and its logs would hold exception
+        # messages, which may quote a user's data.
+        telemetry=NO_FASTAPI_TELEMETRY,
     )
     add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
@@ -421,6 +438,25 @@ def create_app(
     install_docs(app, openapi_url="/openapi.json", title=title)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+NO_FASTAPI_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+
+def _watching_the_process(lifespan: Lifespan) -> Lifespan:
+    """The service's own lifespan, with its process's memory and event-loop lag sampled."""
+
+    @asynccontextmanager
+    async def watching(app: FastAPI) -> AsyncIterator[None]:
+        async with watched(), lifespan(app):
+            yield
+
+    return watching
 
 
 def _add_proxy_headers(app: FastAPI, trusted_proxies: list[str]) -> None:
