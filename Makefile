@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 .PHONY: run test check lint typecheck unit integration install test-servers format clean \
 	pytest web-check web-test e2e api-client k8s-check ci-check scan deploy bench \
-	images stack stack-down stack-secrets stack-test
+	images stack stack-down stack-secrets stack-test obs-check
 
 # --- the web app: built for `make run` once frontend/ exists, and only when its sources changed.
 ifneq ($(wildcard frontend/package.json),)
@@ -43,8 +43,9 @@ run: install $(WEB_APP)
 	.venv/bin/eccs up $(UP_ARGS)
 
 # Python checks and tests first, then the web app's checks, unit tests and browser tests, then
-# the deployment's manifests and the CI workflows, then the compose stack.
-test: pytest web-check web-test e2e k8s-check ci-check stack-test
+# the deployment's manifests, the observability configuration and the CI workflows, then the
+# compose stack.
+test: pytest web-check web-test e2e k8s-check obs-check ci-check stack-test
 
 pytest: install test-servers lint typecheck
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
@@ -71,6 +72,11 @@ e2e: install test-servers $(WEB_APP) $(NODE_MODULES)
 # the Kubernetes and CRD schemas) and keeps the security and scaling rules. See deploy/k8s/README.md.
 k8s-check: install
 	$(UV) run --frozen python -m scripts.checks.k8s_check
+
+# Prometheus's configuration and rules (promtool), every alert's unit tests firing and not firing,
+# Alertmanager's configuration (amtool), the dashboards' form. See deploy/prometheus/.
+obs-check: install
+	@scripts/checks/obs-check.sh
 
 # The CI/CD workflows pass actionlint (shellcheck on their scripts), the shell scripts they run
 # pass shellcheck, no step masks a failure, and every ignored vulnerability says why.

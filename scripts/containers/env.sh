@@ -17,6 +17,12 @@ export ECCS_LOCAL_POSTGRES=localhost/eccs-local-postgres:15
 export ECCS_LOCAL_KAFKA=localhost/eccs-local-kafka:4.4.0
 export ECCS_LOCAL_MONGODB=localhost/eccs-local-mongodb:ferretdb-1.24.2
 export ECCS_LOCAL_TRAEFIK=localhost/eccs-local-traefik:v3.6.12
+export ECCS_LOCAL_PROMETHEUS=localhost/eccs-local-prometheus:2.42
+export ECCS_LOCAL_ALERTMANAGER=localhost/eccs-local-alertmanager:0.25
+export ECCS_LOCAL_JAEGER=localhost/eccs-local-jaeger:v1.75.0
+export ECCS_LOCAL_VICTORIALOGS=localhost/eccs-local-victorialogs:v1.52.2
+export ECCS_LOCAL_OTEL_COLLECTOR=localhost/eccs-local-otel-collector:v0.165.1
+export ECCS_LOCAL_ZIPKIN=localhost/eccs-local-zipkin:3.5.1
 
 # Which images ECCS's are built on, by IMAGE_BASE: `official` (python, node, nginx from the
 # registry, as the Containerfiles say), `local` (the stand-ins above), or `auto` (the default):

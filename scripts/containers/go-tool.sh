@@ -3,18 +3,28 @@
 # Go module proxy, into ~/.cache/eccs/NAME-VERSION/NAME, and print its path as the last line.
 #   traefik         the gateway, for the local gateway image (users' stacks run the official one)
 #   compose-check   compose files loaded and validated as Docker Compose does (compose-go)
+#   jaeger          Jaeger v2 (traces: OTLP in, the query API), for the local Jaeger image
+#   victorialogs    VictoriaLogs (the log store), for the local log store image
+#   otelcol         ECCS's OpenTelemetry Collector (otelcol/main.go), for the local collector image
 # Each has its own Go module beside this script (go.mod pins the version). Idempotent: a stamp
 # holds the hash of the module's files; unchanged, nothing is rebuilt.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-name=${1:?usage: go-tool.sh traefik|compose-check}
+name=${1:?usage: go-tool.sh traefik|compose-check|jaeger|victorialogs|otelcol}
 case $name in
   traefik)
     module=github.com/traefik/traefik/v3 package=$module/cmd/traefik
     stamp_version=$module/pkg/version.Version ;;
   compose-check)
     module=github.com/compose-spec/compose-go/v2 package=. stamp_version="" ;;
+  jaeger)
+    module=github.com/jaegertracing/jaeger package=$module/cmd/jaeger stamp_version="" ;;
+  victorialogs)
+    module=github.com/VictoriaMetrics/VictoriaLogs package=$module/app/victoria-logs stamp_version="" ;;
+  otelcol)
+    module=github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver
+    package=. stamp_version=main.version ;;
   *) echo "go-tool.sh: no program named $name" >&2; exit 2 ;;
 esac
 source_dir="$here/$name"

@@ -37,8 +37,9 @@ build() {  # build NAME CONTAINERFILE
 build eccs Containerfile
 build eccs-web frontend/Containerfile
 
-# Earlier commits' images go (the build cache stays, so the next build is quick).
-mapfile -t superseded < <(podman images --format '{{.Repository}}:{{.Tag}}' |
+# Earlier commits' images go once they are a day old (the build cache stays, so the next build is
+# quick). Younger ones stay: another checkout on this machine may be testing with its own.
+mapfile -t superseded < <(podman images --filter until=24h --format '{{.Repository}}:{{.Tag}}' |
   grep -E "^${prefix}eccs(-web)?:" | grep -vE ":(${tag}|latest)\$" || true)
 for image in "${superseded[@]}"; do
   podman rmi "$image" >/dev/null 2>&1 || echo "Image $image: kept, a container still uses it"

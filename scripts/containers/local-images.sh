@@ -38,8 +38,9 @@ build() {
 }
 
 # local-images.sh [NAME...]: the stand-ins named (python, node, nginx, postgres, kafka, mongodb,
-# traefik), or all of them.
-wanted=" ${*:-python node nginx postgres kafka mongodb traefik} "
+# traefik, and the observability parts: prometheus, alertmanager, jaeger, victorialogs,
+# otel-collector, zipkin), or all of them.
+wanted=" ${*:-python node nginx postgres kafka mongodb traefik prometheus alertmanager jaeger victorialogs otel-collector zipkin} "
 want() { [[ $wanted == *" $1 "* ]]; }
 base=localhost/eccs-debian-base:bookworm
 if want python || want node; then build python "$ECCS_LOCAL_PYTHON" "$base"; fi
@@ -57,4 +58,20 @@ fi
 if want traefik; then
   traefik="$("$here/go-tool.sh" traefik | tail -n1)"
   build traefik "$ECCS_LOCAL_TRAEFIK" "$base" "traefik=$(dirname "$traefik")"
+fi
+if want prometheus; then build prometheus "$ECCS_LOCAL_PROMETHEUS" "$base"; fi
+if want alertmanager; then build alertmanager "$ECCS_LOCAL_ALERTMANAGER" "$base"; fi
+# go_built NAME TOOL IMAGE: a stand-in made of one Go program built by go-tool.sh.
+go_built() {
+  local binary
+  binary="$("$here/go-tool.sh" "$2" | tail -n1)"
+  build "$1" "$3" "$base" "$2=$(dirname "$binary")"
+}
+if want jaeger; then go_built jaeger jaeger "$ECCS_LOCAL_JAEGER"; fi
+if want victorialogs; then go_built victorialogs victorialogs "$ECCS_LOCAL_VICTORIALOGS"; fi
+if want otel-collector; then go_built otel-collector otelcol "$ECCS_LOCAL_OTEL_COLLECTOR"; fi
+if want zipkin; then
+  zipkin_jar="$(bash "$here/zipkin-jar.sh" | tail -n1)"
+  # On the Kafka stand-in: it is Debian's Java 17 already (its layers are shared).
+  build zipkin "$ECCS_LOCAL_ZIPKIN" "$ECCS_LOCAL_KAFKA" "zipkin=$(dirname "$zipkin_jar")"
 fi

@@ -22,6 +22,8 @@ source "$here/env.sh"
 project=${ECCS_STACK_PROJECT:-eccs}
 stack_dir=${ECCS_STACK_DIR:-$repo/.stack}
 export ECCS_SECRETS_DIR=${ECCS_SECRETS_DIR:-$stack_dir/secrets}
+# The collector reads every container's log file from podman's storage (env.sh).
+export ECCS_CONTAINER_LOGS=${ECCS_CONTAINER_LOGS:-$ECCS_CONTAINERS_DIR/storage/overlay-containers}
 export IMAGE_PREFIX=${IMAGE_PREFIX-localhost/}
 export IMAGE_TAG=${IMAGE_TAG:-$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo dev)}
 HEALTHY_WITHIN=${ECCS_STACK_HEALTHY_WITHIN:-240}
@@ -124,6 +126,12 @@ make_secrets() {
   fi
   # Empty means no SMTP authentication; put the relay's password here when SMTP_USER is set.
   [[ -f $dir/smtp_password ]] || : >"$dir/smtp_password"
+  # Alertmanager's token for the alert relay, and the password of the account alerts are
+  # sent as (`up` makes the account).
+  local secret
+  for secret in alert_relay_token alert_account_password; do
+    [[ -s $dir/$secret ]] || openssl rand -hex 24 >"$dir/$secret"
+  done
   chmod 644 "$dir"/*
 }
 
@@ -134,20 +142,43 @@ up() {
   local base
   base="$(eccs_image_base)"
   IMAGE_BASE=$base "$here/images.sh"
-  [[ $base != local ]] || "$here/local-images.sh" postgres kafka mongodb traefik
+  [[ $base != local ]] || "$here/local-images.sh" postgres kafka mongodb traefik \
+    prometheus alertmanager jaeger victorialogs otel-collector zipkin
   echo "$base" >"$stack_dir/image-base"
   : >"$log"
-  start_healthy "the data stores and the mail catcher" postgres kafka mongodb mailcatcher
+  start_healthy "the data stores, the mail catcher and the trace and log stores" \
+    postgres kafka mongodb mailcatcher jaeger victorialogs
+  start_healthy "metrics, alerts, the collector and Zipkin" prometheus alertmanager otel-collector zipkin
   run_once "the database migrations" migrate
   run_once "the gateway's certificate" gateway-cert
   start_healthy "the services" auth email notification
   start_healthy "the gateway" gateway
   start_healthy "the web app" web
+  alert_account
+  start_healthy "the alert relay" alert-relay
   local https="https://127.0.0.1:${ECCS_STACK_HTTPS_PORT:-8443}"
   echo "ECCS is up in $((SECONDS - start))s: $https (a self-signed certificate for localhost;"
   echo "  HTTP on port ${ECCS_STACK_HTTP_PORT:-8000} redirects). The mail catcher: $https/api/dev/inbox"
   echo "  Make an administrator: scripts/containers/stack.sh compose exec auth eccs user create --admin --email you@example.com --name You"
+  local bind=${ECCS_STACK_BIND:-127.0.0.1}
+  echo "  Prometheus http://$bind:${ECCS_PROMETHEUS_PORT:-9090}, Alertmanager http://$bind:${ECCS_ALERTMANAGER_PORT:-9093},"
+  echo "  Jaeger http://$bind:${ECCS_JAEGER_PORT:-16686}, Zipkin http://$bind:${ECCS_ZIPKIN_PORT:-9411}/zipkin/,"
+  echo "  logs http://$bind:${ECCS_VICTORIALOGS_PORT:-9428}/select/vmui/"
   echo "  Stop it: make stack-down (STACK_WIPE=1 also deletes its data)"
+}
+
+# The account alerts are mailed as (ALERT_ACCOUNT_EMAIL), made once with its secret password.
+alert_account() {
+  local email=${ALERT_ACCOUNT_EMAIL:-alerts@example.com} password made
+  password="$(cat "$ECCS_SECRETS_DIR/alert_account_password")"
+  # Typed in twice, as at the prompt: on the command line it would show in the process list.
+  if made="$(printf '%s\n%s\n' "$password" "$password" | compose exec -T auth \
+    eccs user create --email "$email" --name "ECCS alerts" 2>&1)"; then
+    echo "Stack: made the alert account $email"
+  elif [[ $made != *"already"* ]]; then
+    echo "$made" >&2
+    fail_with_logs "the alert account $email could not be made" "$(containers_of auth | head -n1)"
+  fi
 }
 
 down() {

@@ -42,7 +42,15 @@ def _every_command(context: typer.Context) -> None:
     context.obj = CommandEnvironment(database_settings=database_settings)
 
 
-DEFAULT_PORTS = {"auth": 8001, "email": 8002, "notification": 8003, "devmail": 8025}
+DEFAULT_PORTS = {
+    "auth": 8001,
+    "email": 8002,
+    "notification": 8003,
+    "alert-relay": 8004,
+    "devmail": 8025,
+}
+# One process: the mail catcher keeps its inbox in it; the alert relay has little to do.
+SINGLE_PROCESS = {"devmail", "alert-relay"}
 
 
 def database_settings() -> DatabaseSettings:
@@ -89,21 +97,27 @@ def migrate() -> None:
 @app.command()
 def serve(
     service: Annotated[
-        Literal["auth", "email", "notification", "devmail"],
-        typer.Argument(help="Which service to run (devmail: the mail catcher, for trials)."),
+        Literal["auth", "email", "notification", "alert-relay", "devmail"],
+        typer.Argument(
+            help="Which service to run (alert-relay: Alertmanager's mail through ECCS;"
+            " devmail: the mail catcher, for trials)."
+        ),
     ],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",  # noqa: S104
     port: Annotated[
         int | None,
-        typer.Option(help="Port (default 8001 auth, 8002 email, 8003 notification, 8025 devmail)."),
+        typer.Option(
+            help="Port (default 8001 auth, 8002 email, 8003 notification, 8004 alert-relay,"
+            " 8025 devmail)."
+        ),
     ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (default: one per CPU core).", min=1)
     ] = None,
 ) -> None:
     """Run one service (distributed mode)."""
-    # One per core, but one for the mail catcher: its inbox lives in its process.
-    workers = workers or (1 if service == "devmail" else os.cpu_count() or 1)
+    # One per core, but one where one is enough (SINGLE_PROCESS).
+    workers = workers or (1 if service in SINGLE_PROCESS else os.cpu_count() or 1)
     import uvicorn
 
     from eccs.platform.logging import configure_logging
@@ -113,7 +127,7 @@ def serve(
     if service == "devmail" and workers > 1:
         raise fail("the mail catcher keeps its inbox in one process: run it with --workers 1")
     # uvicorn builds the application in each of its worker processes, from this factory.
-    factory = f"eccs.services.{service}:app_from_environment"
+    factory = f"eccs.services.{service.replace('-', '_')}:app_from_environment"
     if workers > 1:
         _share_metrics_between_workers()
     try:

@@ -1,4 +1,4 @@
-"""One compose stack for the module's tests, brought up by `scripts/containers/stack.sh up` (what
+"""One compose stack for the tests, brought up by `scripts/containers/stack.sh up` (what
 `make stack` runs) with its own project name, free ports and data, and taken down at the end.
 
 The stack needs podman, which scripts/containers/install.sh installs (as root). Where it cannot
@@ -37,7 +37,9 @@ def containers_ready() -> None:
         pytest.skip(why)
 
 
-@pytest.fixture(scope="module")
+# One stack for the session: test_observability.py looks at it first, then test_stack.py
+# uses it and, last, takes it down.
+@pytest.fixture(scope="session")
 def stack(containers_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(tmp_path_factory.mktemp("stack"))
     try:

@@ -67,6 +67,11 @@ class Stack:
     project: str = field(default_factory=lambda: f"eccs-test-{secrets.token_hex(3)}")
     https_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
+    prometheus_port: int = field(default_factory=free_port)
+    alertmanager_port: int = field(default_factory=free_port)
+    jaeger_port: int = field(default_factory=free_port)
+    victorialogs_port: int = field(default_factory=free_port)
+    zipkin_port: int = field(default_factory=free_port)
     log: Path = field(init=False)
     env: dict[str, str] = field(init=False)
 
@@ -78,6 +83,11 @@ class Stack:
             "ECCS_STACK_DIR": str(self.work_dir / "stack"),
             "ECCS_STACK_HTTPS_PORT": str(self.https_port),
             "ECCS_STACK_HTTP_PORT": str(self.http_port),
+            "ECCS_PROMETHEUS_PORT": str(self.prometheus_port),
+            "ECCS_ALERTMANAGER_PORT": str(self.alertmanager_port),
+            "ECCS_JAEGER_PORT": str(self.jaeger_port),
+            "ECCS_VICTORIALOGS_PORT": str(self.victorialogs_port),
+            "ECCS_ZIPKIN_PORT": str(self.zipkin_port),
             "ECCS_STACK_EDGE_SUBNET": free_subnet(),
             "ECCS_CORS_ORIGINS": "https://app.example.test",
             # Fast enough to sign in many times a test, still bcrypt.

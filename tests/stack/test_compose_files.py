@@ -23,6 +23,15 @@ FILES = {
     "trial here": ["compose.yaml", "compose.catcher.yaml", "compose.local.yaml"],
 }
 ONE_SHOTS = {"migrate", "gateway-cert"}
+SECRET_FILES = ("postgres_password", "smtp_password", "alert_relay_token", "alert_account_password")
+# The observability parts' own pages, published for the operator beside the gateway.
+PAGES = {
+    "prometheus": 9090,
+    "alertmanager": 9093,
+    "jaeger": 16686,
+    "zipkin": 9411,
+    "victorialogs": 9428,
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +52,7 @@ def compose_check() -> str:
 
 
 def load(compose_check: str, files: list[str], secrets_dir: Path, **env: str) -> dict[str, Any]:
-    for name in ("jwt_private_key.pem", "postgres_password", "smtp_password"):
+    for name in (*SECRET_FILES, "jwt_private_key.pem"):
         (secrets_dir / name).touch()
     # Only what a user's shell would have: not this machine's stack settings.
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ECCS_", "IMAGE_"))}
@@ -95,19 +104,18 @@ def test_every_service_is_healthchecked_restarted_and_stops_fast(
     assert services["notification"]["deploy"]["replicas"] == 2
 
 
-def test_only_the_gateway_publishes_ports_on_localhost_by_default(
+def test_only_the_gateway_and_the_operators_pages_publish_ports_on_localhost_by_default(
     compose_check: str, tmp_path: Path
 ) -> None:
     services = load(compose_check, FILES["trial"], tmp_path)["services"]
     published = {
-        name: service["ports"] for name, service in services.items() if service.get("ports")
+        name: {(port["host_ip"], port["published"], port["target"]) for port in service["ports"]}
+        for name, service in services.items()
+        if service.get("ports")
     }
-    assert list(published) == ["gateway"]
-    assert {
-        (port["host_ip"], port["published"], port["target"]) for port in published["gateway"]
-    } == {
-        ("127.0.0.1", "8443", 8443),
-        ("127.0.0.1", "8000", 8000),
+    assert published == {
+        "gateway": {("127.0.0.1", "8443", 8443), ("127.0.0.1", "8000", 8000)},
+        **{name: {("127.0.0.1", str(port), port)} for name, port in PAGES.items()},
     }
     moved = load(compose_check, FILES["trial"], tmp_path, ECCS_STACK_HTTPS_PORT="9443")
     assert "9443" in {port["published"] for port in moved["services"]["gateway"]["ports"]}
@@ -117,8 +125,7 @@ def test_secrets_are_files_and_never_in_the_environment(compose_check: str, tmp_
     project = load(compose_check, FILES["production"], tmp_path)
     assert {name: Path(secret["file"]).name for name, secret in project["secrets"].items()} == {
         "jwt_private_key": "jwt_private_key.pem",
-        "postgres_password": "postgres_password",
-        "smtp_password": "smtp_password",
+        **{name: name for name in SECRET_FILES},
     }
     for name, service in project["services"].items():
         for variable in service.get("environment") or {}:
@@ -130,9 +137,10 @@ def test_the_local_stand_ins_change_images_only(compose_check: str, tmp_path: Pa
     official = load(compose_check, FILES["trial"], tmp_path)["services"]
     local = load(compose_check, FILES["trial here"], tmp_path)["services"]
     assert set(local) == set(official)
-    for name in ("auth", "email", "notification", "web", "migrate", "mailcatcher"):
+    for name in ("auth", "email", "notification", "web", "migrate", "mailcatcher", "alert-relay"):
         assert local[name] == official[name], name
-    for name in ("postgres", "kafka", "mongodb", "gateway"):
+    stand_ins = ("postgres", "kafka", "mongodb", "gateway", "otel-collector", *PAGES)
+    for name in stand_ins:
         assert local[name]["image"].startswith("localhost/eccs-local-"), name
         assert local[name]["networks"] == official[name]["networks"], name
 

@@ -44,6 +44,11 @@ class RecipientAnswer:
         return not (self.accepted or self.refused)
 
     @property
+    def code_class(self) -> str:
+        """`2xx`, `4xx`, `5xx` by the relay's code; `none` when nothing was heard."""
+        return f"{self.code // 100}xx" if self.code is not None else "none"
+
+    @property
     def recipient_status(self) -> RecipientStatus:
         if self.accepted:
             return RecipientStatus.ACCEPTED

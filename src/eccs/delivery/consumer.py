@@ -266,6 +266,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         with contextlib.suppress(Exception):
             await bounded(self.owner.commit(self.consumer), STOP_STEP_SECONDS)
         self.owner.forget(set(revoked))
+        for tp in revoked:  # another worker reports it now; this one's last figure would linger
+            metrics.CONSUMER_LAG.labels(str(tp.partition)).set(0)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions_assigned", partitions=sorted(tp.partition for tp in assigned))

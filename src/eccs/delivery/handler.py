@@ -296,6 +296,8 @@ class DeliveryHandler:
     ) -> None:
         metrics.EMAILS_PROCESSED.labels(outcome.status).inc()
         metrics.DELIVERY_ATTEMPTS.inc()
+        for answer in answers:
+            metrics.SMTP_ANSWERS.labels(answer.code_class).inc()
         if outcome.status == "retrying":
             metrics.RETRIES_SCHEDULED.inc()
         elif outcome.status == "failed":

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import aiosmtplib
 import structlog
+from opentelemetry.trace import SpanKind
 
 from eccs.delivery.answers import RecipientAnswer, message_error, session_error
 from eccs.delivery.composing import Composed
@@ -31,6 +32,7 @@ from eccs.delivery.errors import (
 from eccs.delivery.settings import SmtpSettings
 from eccs.platform import metrics
 from eccs.platform.addresses import ascii_address
+from eccs.platform.telemetry import span
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +78,8 @@ class SmtpSender:
         sender = ascii_address(self._settings.smtp_from)
         envelope = _Envelope(sender, list(stored_as), message.content, message.smtputf8)
         async with self._slots:
-            answers = await self._deliver(envelope)
+            with span("smtp send", None, SpanKind.CLIENT, recipients=len(envelope.recipients)):
+                answers = await self._deliver(envelope)
         by_recipient = {
             stored_as[wire]: replace(answer, recipient=stored_as[wire])
             for wire, answer in answers.items()

@@ -59,12 +59,13 @@ class CatchingHandler:
             log.error("mail_not_kept", error=str(exc))
             return "451 4.3.0 The mail catcher could not store the message"
         self.gate.caught(message.recipients)
+        # Never the subject: logs hold no message content, the catcher's no more than the rest
+        # (its inbox shows it).
         log.info(
             "mail_caught",
             id=message.id,
             sender=message.sender,
             recipients=list(message.recipients),
-            subject=message.subject,
             message_id=message.message_id,
             size=message.size,
         )

@@ -32,7 +32,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from eccs.embedded.hosts import AllowedHosts, host_name
 from eccs.embedded.webapp import WebApp, security_headers
 from eccs.platform.docs import install_docs
-from eccs.platform.http import SafeDefaults, add_error_handlers, error_response, request_header
+from eccs.platform.http import (
+    NO_FASTAPI_TELEMETRY,
+    SafeDefaults,
+    add_error_handlers,
+    error_response,
+    request_header,
+)
 
 HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -112,7 +118,13 @@ class Front:
         return self._email
 
     def _own_app(self, web_app: Path | None) -> FastAPI:
-        app = FastAPI(title="ECCS front", openapi_url=None, docs_url=None, redoc_url=None)
+        app = FastAPI(
+            title="ECCS front",
+            openapi_url=None,
+            docs_url=None,
+            redoc_url=None,
+            telemetry=NO_FASTAPI_TELEMETRY,
+        )
         add_error_handlers(app)
 
         # In embedded mode alive and ready are one question: is every part ready?

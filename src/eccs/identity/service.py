@@ -12,6 +12,7 @@ from eccs.identity.errors import (
     InvalidRefreshToken,
     LoginThrottled,
     RefreshTokenReused,
+    RegistrationThrottled,
 )
 from eccs.identity.passwords import PasswordHasher, password_problem
 from eccs.identity.repository import (
@@ -29,7 +30,7 @@ from eccs.identity.throttle import Throttle, ThrottleRule, ThrottleRules
 from eccs.identity.tokens import RefreshSecret, SigningKey, access_claims
 from eccs.platform.db import Connection
 from eccs.platform.errors import FieldProblem, InvalidInput, NotAuthenticated
-from eccs.platform.metrics import LOGINS, REFRESH_REUSE
+from eccs.platform.metrics import LOGINS, REFRESH_REUSE, REGISTRATIONS
 
 THROTTLE_ACCOUNT_LENGTH = 320
 
@@ -97,7 +98,11 @@ class AccountService:
     async def count_sign_up(self, client_address: str) -> None:
         """A sign-up from the API counts against its client address, successful or not; 429
         when it is one too many."""
-        await self.throttle.check_registration(client_address, utcnow())
+        try:
+            await self.throttle.check_registration(client_address, utcnow())
+        except RegistrationThrottled:
+            REGISTRATIONS.labels("throttled").inc()
+            raise
 
     async def register(self, email: str, password: str, name: str, role: str = "user") -> UserRow:
         if problem := password_problem(password, email):
@@ -106,9 +111,11 @@ class AccountService:
             raise EmailTaken(fields=[_taken()])
         hashed = await self.identity.hasher.hash(password)
         try:
-            return await self.users.add(email, name, hashed, role)
+            user = await self.users.add(email, name, hashed, role)
         except AddressInUse as exc:  # a concurrent sign-up with the same address won the race
             raise EmailTaken(fields=[_taken()]) from exc
+        REGISTRATIONS.labels("created").inc()
+        return user
 
     async def login(self, email: str, password: str, client_address: str) -> UserRow:
         """Check credentials; failures are recorded (the caller commits them before answering)."""

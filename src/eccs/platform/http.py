@@ -22,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from pydantic import BaseModel
@@ -32,8 +33,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eccs.platform.docs import install_docs
 from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from eccs.platform.process import watched
 from eccs.platform.service import Readiness, ReadyChecks
-from eccs.platform.telemetry import current_trace_id
+from eccs.platform.telemetry import context_from, current_trace_id, span
 
 log = structlog.get_logger("eccs.http")
 
@@ -327,9 +329,13 @@ class SafeDefaults:
         await self.app(scope, receive, send_with_defaults)
 
 
+# Probes and scrapes, every few seconds from every checker: no trace of their own.
+UNTRACED = frozenset({"/health", "/ready", "/metrics"})
+
+
 class Observe:
-    """Request id in and out, one log line per request, and the HTTP metrics by route template.
-    (The request's span is FastAPI's own: see `TELEMETRY`.)"""
+    """Request id in and out (and the trace id out), one log line and one span per request, and
+    the HTTP metrics by route template."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
@@ -339,17 +345,33 @@ class Observe:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         request_id = request_header(scope, b"x-request-id") or uuid.uuid4().hex
-        # Inside FastAPI's span for the request, whose trace id names the request's log lines.
-        structlog.contextvars.bind_contextvars(request_id=request_id, trace_id=current_trace_id())
+        structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
+        if scope["path"] in UNTRACED:
+            return await self._answer(scope, receive, send, request_id, started)
+        traceparent = request_header(scope, b"traceparent")
+        parent = context_from({"traceparent": traceparent}) if traceparent else None
+        # Named by method now and renamed to the route template once routing has found it:
+        # raw paths carry ids and would make every span name unique.
+        with span(scope["method"], parent, SpanKind.SERVER) as request_span:
+            await self._answer(scope, receive, send, request_id, started)
+            request_span.update_name(f"{scope['method']} {_route(scope)}")
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str, started: float
+    ) -> None:
         status: int | None = None
+        # Answered to the client, which can then find the request's trace (and its log lines).
+        ids = [(b"x-request-id", request_id.encode())]
+        if (trace_id := current_trace_id()) is not None:
+            ids.append((b"x-trace-id", trace_id.encode()))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], *ids]
             await send(message)
 
         try:
@@ -363,7 +385,7 @@ class Observe:
             status = 500
         finally:
             self._record(scope, status or 500, time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("request_id", "trace_id")
+            structlog.contextvars.unbind_contextvars("request_id")
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = _route(scope)
@@ -387,13 +409,6 @@ def _route(scope: Scope) -> str:
 
 # --- the application ----------------------------------------------------------------------------
 
-# FastAPI traces each request itself: one server span, continuing the caller's `traceparent`
-# and named by method and route template. The rest of its telemetry is left off: spans for each
-# dependency, endpoint and serialisation would cost more than the request's own work, metrics
-# are Prometheus's (`Observe`), and its log records of validation failures would hold the input
-# (passwords, mail).
-TELEMETRY: TelemetryConfig = {"operation_spans": False, "metrics": False, "logs": False}
-
 
 def create_app(
     *,
@@ -406,13 +421,16 @@ def create_app(
     description: str = "",
 ) -> FastAPI:
     app = FastAPI(
-        telemetry=TELEMETRY,
         title=title,
         description=description,
         version="1",
-        lifespan=_then_garbage_collected_less(lifespan),
+        lifespan=_watching_the_process(lifespan),
         docs_url=None,  # served with their own files, below
         redoc_url=None,
+        # `Observe` makes the one span of a request, and the metrics and log lines: FastAPI's
+        # own would make a second span of each request, and its logs would hold exception
+        # messages, which may quote a user's data.
+        telemetry=NO_FASTAPI_TELEMETRY,
     )
     add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
@@ -425,25 +443,39 @@ def create_app(
     return app
 
 
-def _then_garbage_collected_less(lifespan: Lifespan) -> Lifespan:
-    """The service's lifespan; once it has started, what exists by then is left out of garbage
-    collection, and collections come less often.
+NO_FASTAPI_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+
+def _watching_the_process(lifespan: Lifespan) -> Lifespan:
+    """The service's own lifespan, with its process's memory and event-loop lag sampled, and
+    garbage collected less once started."""
+
+    @asynccontextmanager
+    async def watching(app: FastAPI) -> AsyncIterator[None]:
+        async with watched(), lifespan(app):
+            _collect_garbage_less()
+            yield
+
+    return watching
+
+
+def _collect_garbage_less() -> None:
+    """Once a service has started, what exists by then is left out of garbage collection, and
+    collections come less often.
 
     A full collection walks every object tracked, most of them the modules, routes and models
     made at startup, which live as long as the process: with those frozen it has little to do.
     Requests make many short-lived objects, each batch of 700 of them (the default) triggering a
     young collection: at a thousand requests a second, a collection every few of them.
     """
-
-    @asynccontextmanager
-    async def started(app: FastAPI) -> AsyncIterator[None]:
-        async with lifespan(app):
-            gc.collect()
-            gc.freeze()
-            gc.set_threshold(*GC_THRESHOLDS)
-            yield
-
-    return started
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _add_proxy_headers(app: FastAPI, trusted_proxies: list[str]) -> None:

@@ -26,7 +26,9 @@ from eccs.platform.settings import LogSettings
 HIDDEN = "[detail hidden: it may hold user data]"
 
 
-def configure_logging(settings: LogSettings) -> None:
+def configure_logging(settings: LogSettings, service: str | None = None) -> None:
+    """Logs as the settings say; with `service`, every line names it (a log store holds every
+    container's lines together)."""
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     renderer: Processor = (
         structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
@@ -39,6 +41,8 @@ def configure_logging(settings: LogSettings) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         render_exception,
     ]
+    if service is not None:
+        shared.insert(0, _naming(service))
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
@@ -64,6 +68,14 @@ def _route_standard_logging(shared: list[Processor], renderer: Processor, level:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+
+
+def _naming(service: str) -> Processor:
+    def add_service(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+        event.setdefault("service", service)
+        return event
+
+    return add_service
 
 
 def render_exception(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:

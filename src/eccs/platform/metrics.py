@@ -1,6 +1,11 @@
 """Every Prometheus metric ECCS exports, declared once with its help text.
 
-Labels stay low-cardinality: route templates, never raw paths or user ids.
+Labels stay low-cardinality: route templates, never raw paths or user ids. docs/metrics.md is
+the catalogue (name, type, labels, meaning) a test keeps in step with this module.
+
+A service running several worker processes adds their values up at each scrape (see
+platform/http.py); a gauge says how: `livesum` adds the live processes' values, `max` takes the
+largest (for figures every process reads from the same table).
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ LOGINS = Counter(
     "Login attempts, by outcome (success, bad_credentials, throttled).",
     ["outcome"],
 )
+REGISTRATIONS = Counter(
+    "eccs_registrations_total",
+    "Sign-ups through the API, by outcome (created, throttled).",
+    ["outcome"],
+)
 REFRESH_REUSE = Counter(
     "eccs_refresh_token_reuse_total",
     "Refresh tokens presented again after rotation and outside the grace period (family revoked).",
@@ -57,6 +67,12 @@ DEAD_LETTERS = Counter(
     "eccs_dead_letters_total",
     "Records written to eccs.email.dlq, by reason (refused, exhausted, expired, invalid).",
     ["reason"],
+)
+SMTP_ANSWERS = Counter(
+    "eccs_smtp_answers_total",
+    "The relay's answers to recipients, by class: 2xx (accepted), 4xx (deferred), 5xx (refused),"
+    " none (no answer heard: no connection, a timeout, or a message the relay cannot take).",
+    ["class"],
 )
 DELIVERY_LATENCY = Histogram(
     "eccs_delivery_latency_seconds",
@@ -129,6 +145,14 @@ OUTBOX_PUBLISH_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 
+EMAILS_BY_STATUS = Gauge(
+    "eccs_emails_by_status",
+    "Emails in each state, all users together (refreshed every few seconds). Those `failed` are"
+    " the dead-letter queue: failed for good until an owner retries or an operator replays them.",
+    ["status"],
+    multiprocess_mode="max",  # every process reads the same counters
+)
+
 # --- notification-service: SMTP connections -------------------------------------------------------
 
 SMTP_CONNECTIONS = Counter(
@@ -136,4 +160,19 @@ SMTP_CONNECTIONS = Counter(
     "Connections to the SMTP relay, by result (opened, failed). Kept connections are reused,"
     " so opened growing as fast as the send rate means they are being dropped.",
     ["result"],
+)
+
+
+# --- every process --------------------------------------------------------------------------------
+
+PROCESS_MEMORY = Gauge(
+    "eccs_process_resident_memory_bytes",
+    "Resident memory of the service's processes, added up over its worker processes.",
+    multiprocess_mode="livesum",
+)
+EVENT_LOOP_LAG = Histogram(
+    "eccs_event_loop_lag_seconds",
+    "How late the event loop ran a timer: time a request or message waited for the loop"
+    " because something held it (CPU-bound work, a blocking call).",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )

@@ -102,5 +102,5 @@ def build(config: AuthConfig) -> Service:
 
 def app_from_environment() -> FastAPI:
     """For `eccs serve auth` (uvicorn builds it in each worker process)."""
-    configure_logging(load(LogSettings))  # in each worker process uvicorn starts
+    configure_logging(load(LogSettings), "auth")  # in each worker process uvicorn starts
     return build(AuthConfig.from_environ()).app

@@ -30,5 +30,5 @@ def build(environ: Mapping[str, str] | None = None) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """For `eccs serve devmail`."""
-    configure_logging(load(LogSettings))
+    configure_logging(load(LogSettings), "devmail")
     return build()

@@ -12,10 +12,12 @@ from fastapi import FastAPI
 
 from eccs.audit import open_audit_store, ready_check
 from eccs.audit.settings import AuditSettings
+from eccs.contracts.lifecycle import EmailStatus
 from eccs.mail.contacts.endpoints import router as contacts
 from eccs.mail.dlq.endpoints import router as dlq
 from eccs.mail.emails.endpoints import admin_router as email_operations
 from eccs.mail.emails.endpoints import router as emails
+from eccs.mail.emails.repository import EmailRepository
 from eccs.mail.idempotency import IdempotencyStore
 from eccs.mail.outbox import OutboxRelay, RelaySettings
 from eccs.mail.settings import MailSettings
@@ -25,6 +27,7 @@ from eccs.platform.db import Database
 from eccs.platform.http import create_app
 from eccs.platform.kafka import KafkaSettings
 from eccs.platform.logging import configure_logging
+from eccs.platform.metrics import EMAILS_BY_STATUS
 from eccs.platform.security import CachedVerifier, JwksVerifier
 from eccs.platform.service import ReadyChecks, Service
 from eccs.platform.settings import (
@@ -37,6 +40,7 @@ from eccs.platform.settings import (
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
 
 HOUSEKEEPING_SECONDS = 600.0
+COUNTS_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,12 @@ def build(config: EmailConfig) -> Service:
         async with database.connection() as connection:
             await IdempotencyStore(connection, timedelta(0)).purge_expired(datetime.now(UTC))
 
+    async def count_emails() -> None:
+        async with database.connection() as connection:
+            counts = await EmailRepository(connection).count_all_by_status()
+        for status in EmailStatus:  # every state, zero too: a dashboard shows 0, not nothing
+            EMAILS_BY_STATUS.labels(status).set(counts.get(status, 0))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.open()
@@ -85,7 +95,10 @@ def build(config: EmailConfig) -> Service:
         app.state.token_verifier = CachedVerifier(verifier)
         app.state.audit = audit
         app.state.relay = relay  # woken by the routes that write outbox rows
-        async with periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
+        async with (
+            periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping),
+            periodically("email-counts", COUNTS_SECONDS, count_emails),
+        ):
             await relay.start()
             try:
                 yield
@@ -115,5 +128,5 @@ def build(config: EmailConfig) -> Service:
 
 def app_from_environment() -> FastAPI:
     """For `eccs serve email` (uvicorn builds it in each worker process)."""
-    configure_logging(load(LogSettings))  # in each worker process uvicorn starts
+    configure_logging(load(LogSettings), "email")  # in each worker process uvicorn starts
     return build(EmailConfig.from_environ()).app

@@ -126,7 +126,7 @@ def build(config: NotificationConfig) -> Service:
 
 def app_from_environment() -> FastAPI:
     """For `eccs serve notification` (uvicorn builds it in each worker process)."""
-    configure_logging(load(LogSettings))  # in each worker process uvicorn starts
+    configure_logging(load(LogSettings), "notification")  # in each worker process uvicorn starts
     return build(NotificationConfig.from_environ()).app
 
 

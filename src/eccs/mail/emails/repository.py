@@ -289,6 +289,13 @@ class EmailRepository:
         )
         return {row["status"]: int(row["n"]) for row in rows}
 
+    async def count_all_by_status(self) -> dict[str, int]:
+        """Every state's count over all users (for the metrics), from the same counters."""
+        rows = await self.connection.fetch(
+            "SELECT status, sum(count) AS n FROM email_counts GROUP BY status"
+        )
+        return {row["status"]: int(row["n"]) for row in rows}
+
     async def series(
         self, user_id: uuid.UUID, unit: str, since: datetime, until: datetime
     ) -> list[Any]:

@@ -32,10 +32,11 @@ import orjson
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import SpanKind
 from pydantic import Field
 
 from eccs.contracts.outbox import add_to_outbox, delivery_request
-from eccs.contracts.topics import EMAIL_REQUESTED
+from eccs.contracts.topics import EMAIL_REQUESTED, TRACEPARENT_HEADER
 from eccs.mail.outbox.repository import DueRow, OutboxRepository
 from eccs.platform import kafka
 from eccs.platform.background import Abandoned, bounded, drop_outcome, periodically
@@ -50,6 +51,7 @@ from eccs.platform.metrics import (
     OUTBOX_REDELIVERIES,
 )
 from eccs.platform.settings import Fragment
+from eccs.platform.telemetry import context_from, current_traceparent, span
 
 log = structlog.get_logger("eccs.outbox")
 
@@ -236,7 +238,10 @@ class OutboxRelay:
         acks: list[asyncio.Future[Any]] = []
         try:
             for row in rows:
-                acks.append(await self._producer.send(row.topic, **record_of(row)))
+                # A span of the trace that asked for this record (its traceparent), which the
+                # record carries on to its consumer in place of the asker's.
+                with span(f"publish {row.topic}", context_from(row.headers), SpanKind.PRODUCER):
+                    acks.append(await self._producer.send(row.topic, **record_of(row)))
             outcomes = await asyncio.gather(*acks, return_exceptions=True)
         except BaseException:
             for ack in acks:  # the batch is abandoned: its rows stay unpublished
@@ -303,11 +308,15 @@ class OutboxRelay:
 
 
 def record_of(row: DueRow) -> dict[str, Any]:
-    """The Kafka record of an outbox row: its key, its JSON payload and its string headers."""
+    """The Kafka record of an outbox row: its key, its JSON payload and its string headers,
+    the trace context being the active span's where there is one."""
+    headers = dict(row.headers)
+    if (traceparent := current_traceparent()) is not None:
+        headers[TRACEPARENT_HEADER] = traceparent
     return {
         "key": row.key.encode(),
         "value": orjson.dumps(row.payload),
-        "headers": [(name, value.encode()) for name, value in row.headers.items()],
+        "headers": [(name, value.encode()) for name, value in headers.items()],
     }
 
 
