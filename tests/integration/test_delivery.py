@@ -419,7 +419,6 @@ def _store_unsendable(database: Database, email_id: str, column: str, value: str
     key = uuid.UUID(email_id)
     database.query(f"UPDATE emails SET {column} = $2 WHERE id = $1", key, value)  # noqa: S608
     database.query("UPDATE outbox SET available_at = now() WHERE email_id = $1", key)
-    database.query("NOTIFY eccs_outbox")
 
 
 @pytest.mark.parametrize(

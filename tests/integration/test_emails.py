@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from eccs.mail.emails.schemas import EmailPage
 from tests.conftest import Database
 from tests.integration.conftest import Account, error_of, fields_of
 
@@ -705,6 +706,26 @@ def test_list_items_summarise_each_email(alice: Account) -> None:
     assert item["status"] == "queued"
     assert item["to"] == ["a@example.test"]
     assert item["recipients"] == 2
+
+
+def test_the_list_answers_exactly_what_its_documented_model_writes(
+    alice: Account, database: Database
+) -> None:
+    """The page is written straight from the database's rows: field for field and byte for
+    byte, it is what `EmailPage` (the API document's shape) would write."""
+    accepted_id(alice.send(to=["a@example.test"], cc=["c@example.test"], subject="Cc'd"))
+    accepted_id(alice.send(scheduled_at=in_an_hour().isoformat(), subject="Later"))
+    sent = accepted_id(alice.send(subject="Done"))
+    database.query(
+        "UPDATE emails SET status = 'sent', sent_at = now() WHERE id = $1", uuid.UUID(sent)
+    )
+
+    response = alice.mail.get("/api/emails")
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    rewritten = EmailPage.model_validate_json(response.content).model_dump_json()
+    assert response.content == rewritten.encode()
 
 
 @pytest.mark.parametrize("page_size", [0, 101])

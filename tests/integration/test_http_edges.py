@@ -40,7 +40,7 @@ def records_after(log: Path, offset: int) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
-def test_a_500_is_one_error_record_with_the_request_id_and_no_content(
+def test_a_500_is_one_error_record_with_the_request_and_trace_ids_and_no_content(
     alice: Account, database: Database, services: dict[str, Service]
 ) -> None:
     log = services["email"].log
@@ -48,8 +48,15 @@ def test_a_500_is_one_error_record_with_the_request_id_and_no_content(
     subject, body, recipient = f"Secret {secret}", f"Body {secret}", f"to-{secret}@example.test"
     offset = log.stat().st_size
 
+    trace_id = uuid.uuid4().hex
+    traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+
     with refusing_subjects(database, "Secret"):
-        response = alice.send(to=[recipient], subject=subject, text=body)
+        response = alice.mail.post(
+            "/api/emails/send",
+            json={"to": [recipient], "subject": subject, "text": body},
+            headers={"traceparent": traceparent},
+        )
 
     assert error_of(response, 500)["code"] == "internal_error"
     request_id = response.headers["x-request-id"]
@@ -58,6 +65,7 @@ def test_a_500_is_one_error_record_with_the_request_id_and_no_content(
     assert len(errors) == 1, errors
     [error] = errors
     assert error["request_id"] == request_id
+    assert error["trace_id"] == trace_id  # the caller's trace, continued
     assert error["event"] == "unhandled_error"
     assert "CheckViolationError" in error["exception"]  # the cause, in the one traceback
     assert sum("Traceback" in json.dumps(record) for record in records) == 1

@@ -12,7 +12,15 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from eccs.delivery.composing import Attachment, OutgoingEmail, compose, message_id
+from eccs.delivery.composing import (
+    BUILD_ON_THREAD_BYTES,
+    Attachment,
+    Composed,
+    OutgoingEmail,
+    build,
+    compose,
+    message_id,
+)
 
 SMTP_FROM = "no-reply@mail.example.test"
 CREATED = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
@@ -35,12 +43,12 @@ def outgoing(**changes: object) -> OutgoingEmail:
     return replace(email_, **changes)  # type: ignore[arg-type]
 
 
-def wire(message: EmailMessage) -> bytes:
+def wire(message: Composed) -> bytes:
     """The bytes a relay receives."""
-    return message.as_bytes()
+    return message.content
 
 
-def read_back(message: EmailMessage) -> EmailMessage:
+def read_back(message: Composed) -> EmailMessage:
     """The message as a mail client parses it from the wire."""
     return email.message_from_bytes(wire(message), policy=email.policy.default)
 
@@ -134,6 +142,21 @@ def test_attachments_arrive_with_their_name_type_and_exact_bytes() -> None:
     assert body is not None and body.get_content_type() == "text/html"
 
 
+async def test_a_large_message_is_built_whole_off_the_event_loop() -> None:
+    """Large enough to be encoded on a thread, the message still arrives whole."""
+    big = Attachment("archive.bin", "application/octet-stream", bytes(range(256)) * 2048)
+    large = outgoing(attachments=[big])
+    assert large.size > BUILD_ON_THREAD_BYTES
+
+    built = await build(large, SMTP_FROM)
+
+    received = read_back(built)
+    assert received["Subject"] == "Quarterly report"
+    assert text_of(received.get_body(("plain",))) == large.text
+    [part] = received.iter_attachments()
+    assert part.get_payload(decode=True) == big.content
+
+
 def test_a_non_ascii_filename_is_encoded_and_read_back_intact() -> None:
     attachment = Attachment("Überweisung März · 東京.pdf", "application/pdf", b"%PDF")
     message = compose(outgoing(attachments=[attachment]), SMTP_FROM)
@@ -172,9 +195,9 @@ def test_non_ascii_subject_name_and_body_are_encoded_and_read_back_intact() -> N
 
 
 def test_message_id_is_the_same_on_every_attempt_and_unique_per_email() -> None:
-    first = compose(outgoing(), SMTP_FROM)["Message-ID"]
-    again = compose(outgoing(), SMTP_FROM)["Message-ID"]
-    other = compose(outgoing(email_id=uuid.uuid4()), SMTP_FROM)["Message-ID"]
+    first = read_back(compose(outgoing(), SMTP_FROM))["Message-ID"]
+    again = read_back(compose(outgoing(), SMTP_FROM))["Message-ID"]
+    other = read_back(compose(outgoing(email_id=uuid.uuid4()), SMTP_FROM))["Message-ID"]
 
     assert first == again == "<7b1f9e0c-3a52-4c1e-9d51-2b6f0a8e4c11@mail.example.test>"
     assert other != first

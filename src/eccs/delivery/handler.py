@@ -27,15 +27,14 @@ from opentelemetry.trace import SpanKind
 
 from eccs.audit.events import AuditEvent, AuditStore
 from eccs.contracts import outbox
-from eccs.contracts.lifecycle import EmailStatus, FailureReason
-from eccs.contracts.messages import EmailDeadLetteredV1
+from eccs.contracts.lifecycle import EmailStatus, FailureReason, RecipientStatus
 from eccs.delivery.answers import RecipientAnswer, for_everyone
-from eccs.delivery.composing import compose
+from eccs.delivery.composing import build
 from eccs.delivery.dead_letters import DeadLetters, attempt_history, record_of
 from eccs.delivery.errors import DeliveryError, InvalidMessage, is_infrastructure_failure
 from eccs.delivery.incoming import Incoming, Request, decode
 from eccs.delivery.policy import Close, Decision, DeliveryPolicy, RetryAt
-from eccs.delivery.repository import Claim, DeliveryRepository
+from eccs.delivery.repository import AttemptResult, Claim, DeliveryRepository, RecipientChange
 from eccs.delivery.smtp import SmtpSender
 from eccs.platform import metrics
 from eccs.platform.db import Database
@@ -89,22 +88,23 @@ class DeliveryHandler:
         claim = await self._claim(request)
         if claim is None:
             return Outcome("skipped")
-        now = datetime.now(UTC)
-        closing = self.policy.before_attempt(claim.attempts_used, claim.expires_at, now)
+        started_at = datetime.now(UTC)
+        closing = self.policy.before_attempt(claim.attempts_used, claim.expires_at, started_at)
         if closing is not None:
-            return await self._record(record, claim, [], closing)
-        await self._audit([self._event(claim, "started", now)])
+            return await self._record(record, claim, [], closing, started_at)
         started = time.perf_counter()
         try:
             answers = await self._send(claim)
         except Exception as exc:  # this email's own problem (a bug, bad stored data): never ours
-            return await self._record(record, claim, [], self._unsendable(exc))
+            return await self._record(record, claim, [], self._unsendable(exc), started_at)
         seconds = time.perf_counter() - started
         metrics.SMTP_SEND_SECONDS.observe(seconds)
         decision = self.policy.after_attempt(
             answers, claim.attempts_used, claim.expires_at, datetime.now(UTC)
         )
-        return await self._record(record, claim, answers, decision, latency_ms=seconds * 1e3)
+        return await self._record(
+            record, claim, answers, decision, started_at, latency_ms=seconds * 1e3
+        )
 
     # --- the steps ------------------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class DeliveryHandler:
 
     async def _send(self, claim: Claim) -> list[RecipientAnswer]:
         pending = list(claim.pending)
-        message = compose(claim.email, self.smtp_from)
+        message = await build(claim.email, self.smtp_from)
         try:
             return await self.sender.send(message, pending)
         except DeliveryError as exc:  # the whole transaction failed: everyone gets its answer
@@ -152,22 +152,17 @@ class DeliveryHandler:
         claim: Claim,
         answers: Sequence[RecipientAnswer],
         decision: Decision,
+        started_at: datetime,
         latency_ms: float | None = None,
     ) -> Outcome:
-        email_id = claim.email.email_id
-        async with self.database.transaction() as connection:
-            repository = DeliveryRepository(connection)
-            owned = await repository.still_owned(email_id, claim.attempt)
-            await repository.record_answers(claim, answers)
-            if not owned:
-                outcome = Outcome("superseded")
-            elif isinstance(decision, RetryAt):
-                outcome = await self._retry(repository, claim, answers, decision.at)
-            else:
-                outcome = await self._close(repository, record, claim, answers, decision)
+        result = await self._result(record, claim, answers, decision)
+        async with self.database.connection() as connection:  # one statement: it commits
+            owned = await DeliveryRepository(connection).record(claim, result)
+        outcome = Outcome(result.status, result.reason) if owned else Outcome("superseded")
         now = datetime.now(UTC)
         await self._audit(
             [
+                self._event(claim, "started", started_at),
                 *(self._answer_event(claim, answer, now, latency_ms) for answer in answers),
                 self._closing_event(claim, outcome, decision),
             ]
@@ -184,44 +179,40 @@ class DeliveryHandler:
         )
         return outcome
 
-    async def _retry(
+    async def _result(
         self,
-        repository: DeliveryRepository,
-        claim: Claim,
-        answers: Sequence[RecipientAnswer],
-        retry_at: datetime,
-    ) -> Outcome:
-        email_id = claim.email.email_id
-        await repository.schedule_retry(email_id, _last_error(answers))
-        request = outbox.delivery_request(
-            email_id,
-            "retry",
-            claim.attempt + 1,
-            datetime.now(UTC),
-            due=retry_at,
-            traceparent=current_traceparent(),
-        )
-        await outbox.add_to_outbox(repository.connection, [request])
-        return Outcome("retrying")
-
-    async def _close(
-        self,
-        repository: DeliveryRepository,
         record: Incoming,
         claim: Claim,
         answers: Sequence[RecipientAnswer],
-        decision: Close,
-    ) -> Outcome:
-        """`sent` if anyone accepted it (now or before), else `failed` with a DLQ record."""
+        decision: Decision,
+    ) -> AttemptResult:
+        """The decision as the database records it."""
+        changes = _recipient_changes(claim, answers, closing=isinstance(decision, Close))
+        now = datetime.now(UTC)
         email_id = claim.email.email_id
+        if isinstance(decision, RetryAt):
+            request = outbox.delivery_request(
+                email_id, "retry", claim.attempt + 1, now, decision.at, current_traceparent()
+            )
+            return AttemptResult(EmailStatus.RETRYING, None, _last_error(answers), changes, request)
         error = decision.detail or _last_error(answers)
-        status = await repository.finish(email_id, error, decision.reason)
-        if status == EmailStatus.SENT:
-            return Outcome("sent")
-        history = attempt_history(await self.audit.timeline(email_id), claim.attempt, answers)
+        if claim.accepted_before or any(answer.accepted for answer in answers):
+            return AttemptResult(EmailStatus.SENT, None, error, changes, None)
+        # Dead-lettered through the outbox with the failure: the record exists if and only if
+        # the email is committed as failed, whatever happens to this process next.
+        history = attempt_history(await self._timeline(email_id), claim.attempt, answers)
         letter = record_of(record, decision.reason, error or decision.reason, answers, history)
-        await _dead_letter_later(repository, letter, claim.attempt)
-        return Outcome("failed", decision.reason)
+        dead_letter = outbox.dead_letter(letter, claim.attempt, now)
+        return AttemptResult(EmailStatus.FAILED, decision.reason, error, changes, dead_letter)
+
+    async def _timeline(self, email_id: uuid.UUID) -> list[AuditEvent]:
+        """The attempts so far, for a dead letter's history (empty if the store is down: the
+        failure is recorded all the same)."""
+        try:
+            return await self.audit.timeline(email_id)
+        except Exception as exc:  # any store error; the history is the lesser loss
+            log.warning("audit_read_failed", error=type(exc).__name__)
+            return []
 
     # --- a message whose handling failed ------------------------------------------------------
 
@@ -244,11 +235,12 @@ class DeliveryHandler:
         await self.dead_letters.publish_invalid(record, detail)
 
     async def _fail_email(self, record: Incoming, email_id: uuid.UUID, detail: str) -> None:
+        letter = record_of(record, FailureReason.INVALID, detail)
         async with self.database.transaction() as connection:
             repository = DeliveryRepository(connection)
             if await repository.fail_unfinished(email_id, FailureReason.INVALID, detail):
-                letter = record_of(record, FailureReason.INVALID, detail)
-                await _dead_letter_later(repository, letter, 0)
+                row = outbox.dead_letter(letter, 0, datetime.now(UTC))
+                await outbox.add_to_outbox(connection, [row])
 
     # --- the audit trail and metrics ------------------------------------------------------------
 
@@ -314,13 +306,24 @@ class DeliveryHandler:
             metrics.DELIVERY_LATENCY.observe((now - claim.email.created_at).total_seconds())
 
 
-async def _dead_letter_later(
-    repository: DeliveryRepository, letter: EmailDeadLetteredV1, attempt: int
-) -> None:
-    """Through the outbox, in the caller's transaction: the record exists if and only if the
-    email is committed as failed, whatever happens to this process next."""
-    row = outbox.dead_letter(letter, attempt, datetime.now(UTC))
-    await outbox.add_to_outbox(repository.connection, [row])
+def _recipient_changes(
+    claim: Claim, answers: Sequence[RecipientAnswer], *, closing: bool
+) -> list[RecipientChange]:
+    """Each pending recipient's new state: its final answer; a deferral stays pending, or is
+    given up on when the email closes; one not tried (the email closed before sending) too."""
+    answered = {answer.recipient: answer for answer in answers}
+    changes = []
+    for address, row in claim.pending.items():
+        answer = answered.get(address)
+        code, reply = (answer.code, answer.reply) if answer else (None, None)
+        if answer is not None and not answer.deferred:
+            changes.append(RecipientChange(row, answer.recipient_status, code, reply, True))
+        elif closing:
+            abandoned = RecipientStatus.ABANDONED
+            changes.append(RecipientChange(row, abandoned, code, reply, bool(answer), True))
+        elif answer is not None:
+            changes.append(RecipientChange(row, RecipientStatus.PENDING, code, reply, True))
+    return changes
 
 
 def _last_error(answers: Sequence[RecipientAnswer]) -> str | None:

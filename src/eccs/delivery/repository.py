@@ -8,18 +8,19 @@ dead letters.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from eccs.contracts import outbox
 from eccs.contracts.lifecycle import (
     CLAIMABLE,
     FINAL,
     EmailStatus,
     FailureReason,
+    RecipientKind,
     RecipientStatus,
 )
-from eccs.delivery.answers import RecipientAnswer
+from eccs.contracts.outbox import OutboxRow
 from eccs.delivery.composing import Attachment, OutgoingEmail
 from eccs.platform.db import Connection
 
@@ -34,6 +35,8 @@ class Claim:
     expires_at: datetime | None
     # The recipients still without a final answer, with their row ids: this attempt's envelope.
     pending: dict[str, int]
+    # Whether a recipient accepted it in an earlier attempt (then it closes as `sent`).
+    accepted_before: bool
 
     @property
     def attempts_used(self) -> int:
@@ -41,24 +44,70 @@ class Claim:
         return self.attempt - self.attempt_base
 
 
+@dataclass(frozen=True)
+class RecipientChange:
+    """One recipient's new state after an attempt. `closing` marks a recipient given up on
+    because the email closes: written only while the attempt is still this worker's."""
+
+    id: int
+    status: RecipientStatus
+    code: int | None
+    reply: str | None
+    answered: bool
+    closing: bool = False
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What an attempt leaves in the database: the email's state, each recipient's, and the
+    outbox row it leads to (the next attempt, or the dead letter)."""
+
+    status: EmailStatus
+    reason: FailureReason | None
+    last_error: str | None
+    recipients: list[RecipientChange]
+    request: OutboxRow | None
+
+
+# The attempt's email, its recipients and attachments, in one round trip.
 _CLAIM = """
-UPDATE emails SET status = $3, attempts = $2, updated_at = now()
-WHERE id = $1 AND status = ANY($4::text[]) AND attempts = $2 - 1
-RETURNING attempt_base, sender_name, sender_email, subject, text_body, html_body,
-          expires_at, created_at
+WITH claimed AS (
+    UPDATE emails SET status = $3, attempts = $2, updated_at = now()
+    WHERE id = $1 AND status = ANY($4::text[]) AND attempts = $2 - 1
+    RETURNING id, attempt_base, sender_name, sender_email, subject, text_body, html_body,
+              expires_at, created_at
+)
+SELECT c.*,
+       (SELECT array_agg((r.id, r.kind, r.address, r.status) ORDER BY r.position)
+        FROM email_recipients r WHERE r.email_id = c.id) AS recipients,
+       (SELECT array_agg((a.filename, a.content_type, a.content) ORDER BY a.position)
+        FROM email_attachments a WHERE a.email_id = c.id) AS attachments
+FROM claimed c
 """
-_RECIPIENTS = (
-    "SELECT id, kind, address, status FROM email_recipients WHERE email_id = $1 ORDER BY position"
+
+# The whole result in one statement: the email's state only while the attempt is still this
+# worker's (an operator may have abandoned it, or the visibility sweep given it to another
+# attempt); the recipients' answers in any case (they are what the relay said), but not the
+# give-ups of a close that did not happen; the outbox row only with the state.
+_RECORD = f"""
+WITH owned AS (
+    UPDATE emails SET status = $3::text, last_error = $4, failure_reason = $5, updated_at = now(),
+        sent_at = CASE WHEN $3::text = $6::text THEN now() ELSE sent_at END,
+        failed_at = CASE WHEN $3::text = $7::text THEN now() ELSE NULL END
+    WHERE id = $1 AND attempts = $2 AND status = $8
+    RETURNING id
+), recipients AS (
+    UPDATE email_recipients r
+    SET status = c.status, attempts = r.attempts + c.answered::int,
+        smtp_code = coalesce(c.code, r.smtp_code), smtp_reply = coalesce(c.reply, r.smtp_reply),
+        updated_at = now()
+    FROM unnest($9::bigint[], $10::text[], $11::smallint[], $12::text[], $13::bool[],
+                $14::bool[]) AS c(id, status, code, reply, answered, closing)
+    WHERE r.id = c.id AND r.status = $15 AND (NOT c.closing OR EXISTS (SELECT FROM owned))
+), request AS (
+    {outbox.insert_sql(16, only_if="EXISTS (SELECT FROM owned)")}
 )
-_ATTACHMENTS = (
-    "SELECT filename, content_type, content FROM email_attachments"
-    " WHERE email_id = $1 ORDER BY position"
-)
-_SET_STATUS = """
-UPDATE emails SET status = $2::text, last_error = $3, failure_reason = $4, updated_at = now(),
-    sent_at = CASE WHEN $2::text = $5::text THEN now() ELSE sent_at END,
-    failed_at = CASE WHEN $2::text = $6::text THEN now() ELSE NULL END
-WHERE id = $1
+SELECT EXISTS (SELECT FROM owned)
 """
 
 
@@ -79,8 +128,7 @@ class DeliveryRepository:
         )
         if row is None:
             return None
-        recipients = await self.connection.fetch(_RECIPIENTS, email_id)
-        attachments = await self.connection.fetch(_ATTACHMENTS, email_id)
+        recipients = row["recipients"] or []
         email = OutgoingEmail(
             email_id=email_id,
             sender_name=row["sender_name"],
@@ -88,87 +136,45 @@ class DeliveryRepository:
             subject=row["subject"],
             text=row["text_body"],
             html=row["html_body"],
-            to=[r["address"] for r in recipients if r["kind"] == "to"],
-            cc=[r["address"] for r in recipients if r["kind"] == "cc"],
-            bcc=[r["address"] for r in recipients if r["kind"] == "bcc"],
-            attachments=[Attachment(*attachment) for attachment in attachments],
+            to=[address for _, kind, address, _ in recipients if kind == RecipientKind.TO],
+            cc=[address for _, kind, address, _ in recipients if kind == RecipientKind.CC],
+            bcc=[address for _, kind, address, _ in recipients if kind == RecipientKind.BCC],
+            attachments=[Attachment(*attachment) for attachment in row["attachments"] or []],
             created_at=row["created_at"],
         )
-        pending = {
-            r["address"]: r["id"] for r in recipients if r["status"] == RecipientStatus.PENDING
-        }
-        return Claim(email, attempt, row["attempt_base"], row["expires_at"], pending)
-
-    async def still_owned(self, email_id: uuid.UUID, attempt: int) -> bool:
-        """Whether attempt `attempt` is still this worker's to record, the email locked if so.
-
-        It is not when an operator abandoned the email meanwhile, or when the visibility sweep
-        gave it to another attempt after this one overran: only the recipients' answers are
-        recorded then (they are what the relay said), never a status or a retry.
-        """
-        owned = await self.connection.fetchval(
-            "SELECT true FROM emails WHERE id = $1 AND status = $3 AND attempts = $2 FOR UPDATE",
-            email_id,
+        return Claim(
+            email,
             attempt,
-            EmailStatus.SENDING,
-        )
-        return bool(owned)
-
-    async def record_answers(self, claim: Claim, answers: Sequence[RecipientAnswer]) -> None:
-        """Each answered recipient's new state (a deferral leaves it `pending`)."""
-        answered = [answer for answer in answers if answer.recipient in claim.pending]
-        if not answered:
-            return
-        await self.connection.execute(
-            """
-            UPDATE email_recipients r SET status = a.status, attempts = r.attempts + 1,
-                smtp_code = a.code, smtp_reply = a.reply, updated_at = now()
-            FROM unnest($1::bigint[], $2::text[], $3::smallint[], $4::text[])
-                AS a(id, status, code, reply)
-            WHERE r.id = a.id AND r.status = $5
-            """,
-            [claim.pending[answer.recipient] for answer in answered],
-            [answer.recipient_status for answer in answered],
-            [answer.code for answer in answered],
-            [answer.reply for answer in answered],
-            RecipientStatus.PENDING,
+            row["attempt_base"],
+            row["expires_at"],
+            pending={a: i for i, _, a, status in recipients if status == RecipientStatus.PENDING},
+            accepted_before=any(r[3] == RecipientStatus.ACCEPTED for r in recipients),
         )
 
-    async def schedule_retry(self, email_id: uuid.UUID, last_error: str | None) -> None:
-        await self._set_status(email_id, EmailStatus.RETRYING, last_error)
-
-    async def finish(
-        self, email_id: uuid.UUID, last_error: str | None, reason: FailureReason
-    ) -> EmailStatus:
-        """Close the email: `sent` if anyone accepted it, else `failed`. Returns the status."""
-        await self._abandon_pending(email_id)
-        accepted = await self.connection.fetchval(
-            "SELECT EXISTS (SELECT FROM email_recipients WHERE email_id = $1 AND status = $2)",
-            email_id,
-            RecipientStatus.ACCEPTED,
-        )
-        if accepted:
-            await self._set_status(email_id, EmailStatus.SENT, last_error)
-            return EmailStatus.SENT
-        await self._set_status(email_id, EmailStatus.FAILED, last_error, reason)
-        return EmailStatus.FAILED
-
-    async def _set_status(
-        self,
-        email_id: uuid.UUID,
-        status: EmailStatus,
-        last_error: str | None,
-        reason: FailureReason | None = None,
-    ) -> None:
-        await self.connection.execute(
-            _SET_STATUS,
-            email_id,
-            status,
-            last_error,
-            reason,
+    async def record(self, claim: Claim, result: AttemptResult) -> bool:
+        """Write an attempt's result; False when the attempt was no longer this worker's (only
+        the recipients' answers were recorded then)."""
+        changes = result.recipients
+        owned = await self.connection.fetchval(
+            _RECORD,
+            claim.email.email_id,
+            claim.attempt,
+            result.status,
+            result.last_error,
+            result.reason,
             EmailStatus.SENT,
             EmailStatus.FAILED,
+            EmailStatus.SENDING,
+            [change.id for change in changes],
+            [change.status for change in changes],
+            [change.code for change in changes],
+            [change.reply for change in changes],
+            [change.answered for change in changes],
+            [change.closing for change in changes],
+            RecipientStatus.PENDING,
+            *outbox.columns([result.request] if result.request else []),
         )
+        return bool(owned)
 
     async def fail_unfinished(
         self, email_id: uuid.UUID, reason: FailureReason, detail: str
@@ -188,14 +194,11 @@ class DeliveryRepository:
             list(FINAL),
         )
         if closed:
-            await self._abandon_pending(email_id)
+            await self.connection.execute(
+                "UPDATE email_recipients SET status = $2, updated_at = now()"
+                " WHERE email_id = $1 AND status = $3",
+                email_id,
+                RecipientStatus.ABANDONED,
+                RecipientStatus.PENDING,
+            )
         return bool(closed)
-
-    async def _abandon_pending(self, email_id: uuid.UUID) -> None:
-        await self.connection.execute(
-            "UPDATE email_recipients SET status = $2, updated_at = now()"
-            " WHERE email_id = $1 AND status = $3",
-            email_id,
-            RecipientStatus.ABANDONED,
-            RecipientStatus.PENDING,
-        )

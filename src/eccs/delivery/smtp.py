@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.policy
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from email.message import EmailMessage
 
 import aiosmtplib
 import structlog
 from opentelemetry.trace import SpanKind
 
 from eccs.delivery.answers import RecipientAnswer, message_error, session_error
+from eccs.delivery.composing import Composed
 from eccs.delivery.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -40,7 +39,6 @@ log = structlog.get_logger(__name__)
 # 421 "service not available, closing transmission channel": the relay is hanging up on us.
 CLOSING = 421
 _STARTTLS = {"true": True, "false": False, "auto": None}  # aiosmtplib: None = when offered
-_ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ class SmtpSender:
         self._helo_name: str | None = None
         self._closed = False
 
-    async def send(self, message: EmailMessage, recipients: Sequence[str]) -> list[RecipientAnswer]:
+    async def send(self, message: Composed, recipients: Sequence[str]) -> list[RecipientAnswer]:
         """Send `message` to exactly `recipients` (the envelope); one answer per recipient."""
         if self._closed:
             raise RuntimeError("SmtpSender.send called after close()")
@@ -78,9 +76,7 @@ class SmtpSender:
         if not stored_as:
             return []
         sender = ascii_address(self._settings.smtp_from)
-        # Serialising a message with large attachments takes long enough to hold up every
-        # other send on the event loop.
-        envelope = await asyncio.to_thread(_envelope, message, sender, list(stored_as))
+        envelope = _Envelope(sender, list(stored_as), message.content, message.smtputf8)
         async with self._slots:
             with span("smtp send", None, SpanKind.CLIENT, recipients=len(envelope.recipients)):
                 answers = await self._deliver(envelope)
@@ -193,36 +189,9 @@ async def _greet(client: aiosmtplib.SMTP) -> None:
             await client.helo()
 
 
-def _envelope(message: EmailMessage, sender: str, recipients: list[str]) -> _Envelope:
-    headers = [
-        address.addr_spec
-        for name in _ADDRESS_HEADERS
-        for header in message.get_all(name, [])
-        for address in getattr(header, "addresses", ())
-    ]
-    smtputf8 = not all(address.isascii() for address in [sender, *recipients, *headers])
-    if "Bcc" in message:  # never let a Bcc header reach the relay, whoever built the message
-        message = _without_bcc(message)
-    # Non-ASCII addresses can only be written raw (RFC 6531); everything else is 7-bit clean.
-    policy = message.policy
-    if isinstance(policy, email.policy.EmailPolicy):
-        policy = policy.clone(utf8=smtputf8)
-    content = message.as_bytes(policy=policy)
-    return _Envelope(sender, recipients, content, smtputf8)
-
-
 def _on_the_wire(recipients: Sequence[str]) -> dict[str, str]:
     """Each recipient as the relay gets it (IDNA domain), mapped back to the address as stored."""
     return {ascii_address(recipient): recipient for recipient in recipients}
-
-
-def _without_bcc(message: EmailMessage) -> EmailMessage:
-    copy = EmailMessage(policy=message.policy)
-    copy.set_payload(message.get_payload())
-    for name, value in message.items():
-        if name.lower() != "bcc":
-            copy[name] = value
-    return copy
 
 
 async def _mail_transaction(

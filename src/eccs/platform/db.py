@@ -67,6 +67,7 @@ class Database:
             # A connection unused this long is closed: a server restart is met with new ones.
             max_inactive_connection_lifetime=300,
             init=_prepare_connection,
+            reset=_nothing_to_reset,
             # Every date computed in SQL (stats buckets, day arithmetic) is in UTC, whatever
             # the server's or the role's default time zone.
             server_settings={"application_name": self.application_name, "timezone": "UTC"},
@@ -144,6 +145,13 @@ async def _prepare_connection(connection: Connection) -> None:
         await connection.set_type_codec(
             kind, encoder=_json_text, decoder=orjson.loads, schema="pg_catalog"
         )
+
+
+async def _nothing_to_reset(connection: Connection) -> None:
+    """What a connection returned to the pool needs beyond the rollback asyncpg always does of
+    a transaction left open: nothing. ECCS never changes a session's settings, never LISTENs on
+    a pooled connection and takes advisory locks only for a transaction, so the default reset
+    (a round trip of RESET ALL, UNLISTEN, CLOSE ALL on every release) would change nothing."""
 
 
 def _json_text(value: Any) -> str:

@@ -1,8 +1,8 @@
 """Tracing with OpenTelemetry: W3C trace context in, spans out (OTLP when configured).
 
 A tracer provider is always installed so every request and message has a real trace id that
-travels on (HTTP → outbox → Kafka headers → worker) and appears in log lines; spans are exported
-only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+travels on (HTTP → outbox → Kafka headers → worker) and appears in log lines; spans are recorded
+and exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
 One email's trace: the gateway's span, email-service's request with its database statements
 (asyncpg is instrumented: statements, never their parameters), the relay's publish, the worker's
@@ -24,6 +24,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
     ALWAYS_ON,
     Decision,
     ParentBased,
@@ -68,16 +69,19 @@ class _NotBackgroundWork(Sampler):
 
 
 def configure_tracing(service: str, settings: TelemetrySettings) -> None:
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": f"eccs-{service}"}),
-        sampler=ParentBased(root=_NotBackgroundWork()),
-    )
-    if settings.otel_exporter_otlp_endpoint:
-        # Imported here: the exporter pulls in protobuf, which a service without it never needs.
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    resource = Resource.create({"service.name": f"eccs-{service}"})
+    if not settings.otel_exporter_otlp_endpoint:
+        # Nowhere to send spans, so none is recorded (that would be CPU spent for nothing) and
+        # statements are not traced; each request and message still has its trace id, which
+        # travels on and names the log lines.
+        trace.set_tracer_provider(TracerProvider(resource=resource, sampler=ALWAYS_OFF))
+        return
+    provider = TracerProvider(resource=resource, sampler=ParentBased(root=_NotBackgroundWork()))
+    # Imported here: the exporter pulls in protobuf, which a service without it never needs.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     trace.set_tracer_provider(provider)
     # Class-wide: every connection of every pool, whoever made it. Statements only, never their
     # parameters (they hold users' addresses and mail).

@@ -94,6 +94,7 @@ def build(config: EmailConfig) -> Service:
         app.state.mail_settings = config.mail
         app.state.token_verifier = CachedVerifier(verifier)
         app.state.audit = audit
+        app.state.relay = relay  # woken by the routes that write outbox rows
         async with (
             periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping),
             periodically("email-counts", COUNTS_SECONDS, count_emails),

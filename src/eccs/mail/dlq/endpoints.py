@@ -10,6 +10,7 @@ from eccs.contracts.lifecycle import FailureReason
 from eccs.mail.dlq.repository import DeadLetterFilter
 from eccs.mail.dlq.schemas import DeadLetterPage, ReplayRequest, ReplayResult
 from eccs.mail.dlq.service import DeadLetterService
+from eccs.mail.outbox.wake import WAKES_THE_RELAY
 from eccs.platform.db import transaction
 from eccs.platform.dependencies import CurrentAdmin, Db
 from eccs.platform.http import api_router, errors
@@ -42,6 +43,7 @@ async def list_dead_letters(
 
 @router.post(
     "/replay",
+    dependencies=[WAKES_THE_RELAY],
     response_model=ReplayResult,
     responses=errors(401, 403, 422),
     summary="Re-queue dead-lettered emails",

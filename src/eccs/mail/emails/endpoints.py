@@ -19,11 +19,12 @@ from eccs.mail.emails.schemas import Accepted, EmailOut, EmailPage, EmailStats, 
 from eccs.mail.emails.sending import Sending
 from eccs.mail.emails.service import EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
+from eccs.mail.outbox.wake import WAKES_THE_RELAY
 from eccs.mail.settings import MailSettings
 from eccs.platform.addresses import SearchText
 from eccs.platform.db import Connection, transaction
 from eccs.platform.dependencies import CurrentAdmin, CurrentUser, Db
-from eccs.platform.http import api_router, errors
+from eccs.platform.http import api_router, errors, json_answer
 from eccs.platform.security import Principal
 
 router = api_router("/api/emails", "emails")
@@ -96,6 +97,7 @@ def _answer_202(answer: BaseModel) -> Response:
 
 @router.post(
     "/send",
+    dependencies=[WAKES_THE_RELAY],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     responses=errors(401, 409, 413, 422, 429),
@@ -131,8 +133,10 @@ async def list_emails(
     q: Annotated[
         SearchText | None, Query(max_length=200, description="Search subject and recipients")
     ] = None,
-) -> EmailPage:
-    return await EmailQueries(db).page(user, status or [], q or None, page, page_size)
+) -> Response:
+    # Written as it comes from the database, without a hundred models made and checked for each
+    # page (most of the cost of a list); a test holds the answer to `EmailPage`.
+    return json_answer(await EmailQueries(db).page(user, status or [], q or None, page, page_size))
 
 
 @router.get(
@@ -164,6 +168,7 @@ async def cancel(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTra
 
 @router.post(
     "/{email_id}/retry",
+    dependencies=[WAKES_THE_RELAY],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=EmailOut,
     responses=errors(401, 404, 409, 422),

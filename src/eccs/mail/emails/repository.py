@@ -93,10 +93,10 @@ WITH counted AS (
 SELECT EXISTS (SELECT FROM allowed) AS accepted, this_hour, last_hour FROM counted
 """
 
-# What GET /api/emails shows of each email: no other table is read.
+# What GET /api/emails shows of each email, in `EmailSummary`'s order: no other table is read.
 _SUMMARY = (
-    "SELECT id, subject, status, attempts, created_at, scheduled_at, sent_at,"
-    " to_addresses AS to, recipient_count AS recipients FROM emails e"
+    "SELECT id, subject, status, to_addresses AS to, recipient_count AS recipients, attempts,"
+    " created_at, scheduled_at, sent_at FROM emails e"
 )
 _MATCHING_TEXT = (
     "(e.subject ILIKE {p} OR EXISTS (SELECT FROM email_recipients r"
