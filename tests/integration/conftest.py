@@ -143,6 +143,9 @@ def mark_failed(
     reason, its delivery request published, and every recipient with its last answer (refused
     for reason `refused`, abandoned otherwise, unless `answers` says otherwise by address)."""
     key = uuid.UUID(email_id)
+    # The request first: marked published, the relay leaves it alone, or (publishing it now)
+    # holds it until it has, and its `queued` lands before the state set here.
+    database.query("UPDATE outbox SET published_at = now() WHERE email_id = $1", key)
     database.query(
         "UPDATE emails SET status = 'failed', attempts = $2, failure_reason = $3,"
         " failed_at = $4, last_error = $5, updated_at = $4 WHERE id = $1",
@@ -152,7 +155,6 @@ def mark_failed(
         failed_at or datetime.now(UTC),
         detail,
     )
-    database.query("UPDATE outbox SET published_at = now() WHERE email_id = $1", key)
     default = REFUSED if reason == "refused" else ABANDONED
     for (address,) in database.query(
         "SELECT address FROM email_recipients WHERE email_id = $1", key

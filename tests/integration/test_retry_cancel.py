@@ -57,8 +57,9 @@ def mark_retrying(database: Database, email_id: str) -> None:
     """As the worker leaves an email after a temporary failure: its first request published and
     the next one waiting in the outbox until its backoff is over."""
     key = uuid.UUID(email_id)
-    database.query("UPDATE emails SET status = 'retrying', attempts = 1 WHERE id = $1", key)
+    # The request first (see mark_failed), then the state.
     database.query("UPDATE outbox SET published_at = now() WHERE email_id = $1", key)
+    database.query("UPDATE emails SET status = 'retrying', attempts = 1 WHERE id = $1", key)
     database.query(
         "INSERT INTO outbox (email_id, topic, key, payload, headers, available_at)"
         " VALUES ($1, 'eccs.email.requested', $2, $3, $4, now() + interval '30 seconds')",

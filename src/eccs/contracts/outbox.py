@@ -52,13 +52,15 @@ def dead_letter(letter: EmailDeadLetteredV1, attempt: int, now: datetime) -> Out
 
 def insert_sql(first_parameter: int = 1, only_if: str = "true") -> str:
     """The one INSERT of outbox rows: six array parameters from `$first_parameter`, one element
-    per row, in the order `columns` gives them; written only if the SQL condition `only_if`
-    holds (a statement that writes the row together with the email it requests)."""
+    per row, in the order `columns` gives them; each row written only if the SQL condition
+    `only_if` holds for it (a statement that writes rows together with the emails they are
+    about), which can name the row's columns as `new_row.email_id` and so on."""
     n = first_parameter
     return (
         "INSERT INTO outbox (email_id, topic, key, payload, headers, available_at)"
         f" SELECT * FROM unnest(${n}::uuid[], ${n + 1}::text[], ${n + 2}::text[],"
-        f" ${n + 3}::jsonb[], ${n + 4}::jsonb[], ${n + 5}::timestamptz[]) WHERE {only_if}"
+        f" ${n + 3}::jsonb[], ${n + 4}::jsonb[], ${n + 5}::timestamptz[])"
+        f" AS new_row(email_id, topic, key, payload, headers, available_at) WHERE {only_if}"
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncpg
 import sqlalchemy.exc
 from aiokafka.errors import KafkaError
+from pymongo.errors import ConnectionFailure
 
 
 class DeliveryError(Exception):
@@ -40,10 +41,12 @@ class InvalidMessage(Exception):
     """A Kafka message that cannot be understood; it goes to the DLQ at once."""
 
 
-# The database or the broker failing, rather than one message: the consumer restarts and the
-# message comes back. asyncpg's own errors arrive wrapped by SQLAlchemy, so causes are searched.
+# The database, the broker or the audit store failing, rather than one message: the consumer
+# restarts and the message comes back (an audit store that fails only counts). asyncpg's own
+# errors arrive wrapped by SQLAlchemy, so causes are searched.
 _INFRASTRUCTURE = (
     KafkaError,
+    ConnectionFailure,  # MongoDB unreachable, or timing out
     OSError,  # connections refused, reset, unreachable
     TimeoutError,
     asyncpg.PostgresConnectionError,
@@ -56,7 +59,8 @@ _INFRASTRUCTURE = (
 
 
 def is_infrastructure_failure(exc: BaseException) -> bool:
-    """Whether an error is the database's or the broker's, not the message's own."""
+    """Whether an error is the database's, the broker's or the audit store's, not the message's
+    own."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

@@ -37,6 +37,7 @@ from eccs.delivery.policy import Close, Decision, DeliveryPolicy, RetryAt
 from eccs.delivery.repository import AttemptResult, Claim, DeliveryRepository, RecipientChange
 from eccs.delivery.smtp import SmtpSender
 from eccs.platform import metrics
+from eccs.platform.batching import Coalescer
 from eccs.platform.db import Database
 from eccs.platform.telemetry import context_from, current_traceparent, span
 
@@ -69,6 +70,11 @@ class DeliveryHandler:
         self.policy = policy
         self.smtp_from = smtp_from
         self.worker = worker
+        # The claims, records and audit writes of the deliveries in flight, each kind made one
+        # statement together (platform/batching.py): most of the database's work otherwise.
+        self._claims = Coalescer(self._claim_all, divisible=_not_infrastructure)
+        self._records = Coalescer(self._record_all, divisible=_not_infrastructure)
+        self._audits = Coalescer(self._audit_all, divisible=_not_infrastructure)
 
     async def handle(self, record: Incoming) -> Outcome:
         try:
@@ -109,10 +115,7 @@ class DeliveryHandler:
     # --- the steps ------------------------------------------------------------------------------
 
     async def _claim(self, request: Request) -> Claim | None:
-        async with self.database.connection() as connection:
-            claim = await DeliveryRepository(connection).claim(
-                request.message.email_id, request.attempt
-            )
+        claim = await self._claims.submit((request.message.email_id, request.attempt))
         if claim is None:
             log.info(
                 "attempt_skipped",
@@ -156,8 +159,7 @@ class DeliveryHandler:
         latency_ms: float | None = None,
     ) -> Outcome:
         result = await self._result(record, claim, answers, decision)
-        async with self.database.connection() as connection:  # one statement: it commits
-            owned = await DeliveryRepository(connection).record(claim, result)
+        owned = await self._records.submit((claim, result))
         outcome = Outcome(result.status, result.reason) if owned else Outcome("superseded")
         now = datetime.now(UTC)
         await self._audit(
@@ -213,6 +215,21 @@ class DeliveryHandler:
         except Exception as exc:  # any store error; the history is the lesser loss
             log.warning("audit_read_failed", error=type(exc).__name__)
             return []
+
+    # --- the database's and the audit store's work, many deliveries at a time ---------------
+
+    async def _claim_all(self, wanted: Sequence[tuple[uuid.UUID, int]]) -> list[Claim | None]:
+        async with self.database.connection() as connection:
+            return await DeliveryRepository(connection).claim(wanted)
+
+    async def _record_all(self, attempts: Sequence[tuple[Claim, AttemptResult]]) -> list[bool]:
+        async with self.database.connection() as connection:  # one statement each: it commits
+            owned = await DeliveryRepository(connection).record(attempts)
+        return [(claim.email.email_id, claim.attempt) in owned for claim, _ in attempts]
+
+    async def _audit_all(self, batches: Sequence[list[AuditEvent]]) -> list[None]:
+        await self.audit.record([event for events in batches for event in events])
+        return [None] * len(batches)
 
     # --- a message whose handling failed ------------------------------------------------------
 
@@ -286,7 +303,7 @@ class DeliveryHandler:
     async def _audit(self, events: list[AuditEvent]) -> None:
         """Write audit events; a failing audit store never holds up delivery (counted, logged)."""
         try:
-            await self.audit.record(events)
+            await self._audits.submit(events)
         except Exception as exc:  # any store error: the delivery itself is already recorded
             metrics.AUDIT_WRITE_FAILURES.inc()
             log.warning("audit_write_failed", error=type(exc).__name__, events=len(events))
@@ -304,6 +321,11 @@ class DeliveryHandler:
             metrics.DEAD_LETTERS.labels(outcome.reason or "unknown").inc()
         if any(answer.accepted for answer in answers):
             metrics.DELIVERY_LATENCY.observe((now - claim.email.created_at).total_seconds())
+
+
+def _not_infrastructure(exc: Exception) -> bool:
+    """Whether a failed batch may be one item's fault (then each is tried alone)."""
+    return not is_infrastructure_failure(exc)
 
 
 def _recipient_changes(

@@ -26,6 +26,8 @@ from sqlalchemy.orm import DeclarativeBase
 from eccs.platform.background import bounded
 from eccs.platform.settings import DatabaseSettings
 
+# A row as asyncpg gives it.
+Record: TypeAlias = asyncpg.Record
 # What a repository gets: a connection of its own, or one lent by the pool.
 Connection: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
