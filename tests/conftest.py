@@ -29,7 +29,8 @@ from tests.servers.services import Service, start_service
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TABLES = (
-    "users, refresh_tokens, throttle_events, sign_in_addresses, emails, email_recipients,"
+    "users, refresh_tokens, throttle_events, sign_in_addresses, account_tokens, api_keys,"
+    " account_erasures, emails, email_recipients,"
     " email_attachments, outbox, templates, contacts, idempotency_keys, audit_events,"
     " email_counts, send_counts"
 )
