@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
 
-from tests.conftest import Database
+from eccs.contracts.account_mail import ACCOUNT_MAIL_SENDER
+from tests.conftest import PUBLIC_URL, Database
 
 PASSWORD = "a perfectly fine passphrase"
 
@@ -70,12 +73,47 @@ def anonymous(auth_url: str, email_url: str) -> Iterator[dict[str, httpx.Client]
         yield {"auth": auth, "mail": mail}
 
 
+def account_mail(database: Database, address: str) -> str:
+    """The text of the latest email ECCS queued about an account for `address`: what its owner
+    would find in their inbox (these tests run no delivery worker)."""
+    rows = database.query(
+        "SELECT text_body FROM emails WHERE user_id = $1 AND $2 = ANY(to_addresses)"
+        " ORDER BY created_at DESC LIMIT 1",
+        ACCOUNT_MAIL_SENDER,
+        address,
+    )
+    assert rows, f"no account email for {address}"
+    return str(rows[0]["text_body"])
+
+
+def link_token(text: str, page: str) -> str:
+    """The token of the link to `page` (/verify-email, /reset-password) in an email's text."""
+    found = re.search(rf"{re.escape(PUBLIC_URL + page)}\?token=(\S+)", text)
+    assert found, f"no {page} link in:\n{text}"
+    return unquote(found[1])
+
+
+def verify_address(auth_url: str, database: Database, address: str) -> None:
+    """Follow the verification link emailed to `address`, as its owner would."""
+    token = link_token(account_mail(database, address), "/verify-email")
+    response = httpx.post(f"{auth_url}/api/auth/verify-email", json={"token": token}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture
-def register(auth_url: str, email_url: str) -> Iterator[Callable[..., Account]]:
+def register(
+    auth_url: str, email_url: str, database: Database
+) -> Iterator[Callable[..., Account]]:
+    """Sign up as a person would: register, follow the emailed link (unless `verified` is
+    False), sign in."""
     clients: list[httpx.Client] = []
 
     def make(
-        email: str | None = None, name: str = "Test User", password: str = PASSWORD
+        email: str | None = None,
+        name: str = "Test User",
+        password: str = PASSWORD,
+        *,
+        verified: bool = True,
     ) -> Account:
         email = email or f"user-{uuid.uuid4().hex[:10]}@example.test"
         response = httpx.post(
@@ -83,7 +121,13 @@ def register(auth_url: str, email_url: str) -> Iterator[Callable[..., Account]]:
             json={"email": email, "password": password, "name": name},
             timeout=10,
         )
-        assert response.status_code == 201, response.text
+        assert response.status_code == 202, response.text
+        if verified:
+            verify_address(auth_url, database, email)
+        response = httpx.post(
+            f"{auth_url}/api/auth/login", json={"email": email, "password": password}, timeout=10
+        )
+        assert response.status_code == 200, response.text
         session = response.json()
         headers = {"Authorization": f"Bearer {session['access_token']}"}
         auth = httpx.Client(base_url=auth_url, headers=headers, timeout=10)

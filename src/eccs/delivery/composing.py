@@ -2,7 +2,8 @@
 
 The platform's address is the author (From: SMTP_FROM, with the sender's name as display name),
 so relays that check SPF/DMARC for SMTP_FROM's domain accept it; replies go to the sender's own
-address (Reply-To). Bcc recipients are never written into any header: they exist only in the
+address (Reply-To), except for the emails ECCS sends about accounts, which have no sender
+address (contracts/account_mail.py). Bcc recipients are never written into any header: they exist only in the
 SMTP envelope.
 """
 
@@ -65,7 +66,8 @@ def compose(email: OutgoingEmail, smtp_from: str) -> EmailMessage:
 
 def _add_headers(message: EmailMessage, email: OutgoingEmail, smtp_from: str) -> None:
     message["From"] = _address(smtp_from, email.sender_name)
-    message["Reply-To"] = _address(email.sender_email, email.sender_name)
+    if email.sender_email:  # ECCS's own account emails have none: replies go nowhere
+        message["Reply-To"] = _address(email.sender_email, email.sender_name)
     if email.to:
         message["To"] = [_address(recipient) for recipient in email.to]
     if email.cc:

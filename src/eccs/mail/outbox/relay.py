@@ -16,12 +16,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import orjson
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -33,8 +30,15 @@ from eccs.contracts.outbox import add_to_outbox, delivery_request
 from eccs.contracts.topics import EMAIL_REQUESTED, TRACEPARENT_HEADER
 from eccs.mail.outbox.repository import DueRow, OutboxRepository
 from eccs.platform import kafka
-from eccs.platform.background import Abandoned, bounded, drop_outcome, periodically
+from eccs.platform.background import (
+    Abandoned,
+    bounded,
+    drop_outcome,
+    periodically,
+    wait_for_event,
+)
 from eccs.platform.db import Database
+from eccs.platform.listening import MAX_BACKOFF_SECONDS, FailureLog, Listener
 from eccs.platform.logging import describe
 from eccs.platform.metrics import (
     OUTBOX_BACKLOG,
@@ -55,8 +59,6 @@ PURGE_SECONDS = 60.0
 # Published rows are kept this long (to look into a recent publish), then deleted in batches.
 RETENTION = timedelta(hours=1)
 PURGE_BATCH = 5_000
-FAILURE_LOG_SECONDS = 30.0
-MAX_BACKOFF_SECONDS = 10.0
 # On shutdown, an in-flight batch gets this long to be acknowledged before it is abandoned.
 SHUTDOWN_GRACE_SECONDS = 5.0
 
@@ -82,88 +84,6 @@ class RelayNotPublishing(Exception):
     """Why the relay cannot publish right now (reported by /ready; sends are still accepted)."""
 
 
-class FailureLog:
-    """Logs the first failure of an outage at once, then one line per period with a count.
-
-    An outage of hours is a handful of lines, not one per round, and never one per row.
-    """
-
-    def __init__(self, what: str, every: float = FAILURE_LOG_SECONDS) -> None:
-        self.what = what
-        self.every = every
-        self.failures = 0
-        self.last_logged: float | None = None
-
-    def failed(self, exc: BaseException) -> None:
-        self.failures += 1
-        now = time.monotonic()
-        if self.last_logged is None or now - self.last_logged >= self.every:
-            log.warning(f"{self.what}_failed", error=describe(exc), failures_so_far=self.failures)
-            self.last_logged = now
-
-    def recovered(self) -> None:
-        if self.failures:
-            log.info(f"{self.what}_recovered", failures=self.failures)
-        self.failures = 0
-        self.last_logged = None
-
-
-async def wait_for_event(event: asyncio.Event, seconds: float) -> None:
-    """Wait until `event` is set or `seconds` have passed, whichever comes first."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=seconds)
-
-
-class Listener:
-    """LISTEN on the outbox channel over a connection of its own, calling `wake` on every
-    notification and whenever it (re)connects, since rows may have been committed meanwhile.
-    A dropped connection is noticed at once (or by a keep-alive query) and reopened with backoff.
-    """
-
-    KEEPALIVE_SECONDS = 30.0
-
-    def __init__(self, dsn: str, wake: Callable[[], None]) -> None:
-        self.dsn = dsn
-        self.wake = wake
-        self.failures = FailureLog("outbox_listen")
-
-    async def run(self) -> None:
-        delay = 0.5
-        while True:
-            try:
-                await self._listen_until_lost()
-                delay = 0.5  # it was listening until now: try again soon
-            except Exception as exc:  # whatever broke the connection, listen again after a pause
-                self.failures.failed(exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-
-    async def _listen_until_lost(self) -> None:
-        connection = await asyncpg.connect(
-            self.dsn, timeout=10, server_settings={"application_name": "eccs-outbox-listener"}
-        )
-        try:
-            lost = asyncio.Event()
-            connection.add_termination_listener(lambda _: lost.set())
-            await connection.add_listener(CHANNEL, lambda *_: self.wake())
-            self.failures.recovered()
-            self.wake()
-            while not lost.is_set():
-                await wait_for_event(lost, self.KEEPALIVE_SECONDS)
-                if not lost.is_set():  # a silently dead peer shows only when we ask
-                    await connection.fetchval("SELECT 1", timeout=10)
-            self.failures.failed(ConnectionError("the LISTEN connection was closed"))
-        finally:
-            await close_quietly(connection)
-
-
-async def close_quietly(connection: asyncpg.Connection) -> None:
-    try:
-        await connection.close(timeout=2)
-    except Exception:  # closing a broken connection may fail in many ways; drop it regardless
-        connection.terminate()
-
-
 class OutboxRelay:
     """Publishes due outbox rows; `start()` returns at once, whether or not Kafka is reachable."""
 
@@ -182,7 +102,14 @@ class OutboxRelay:
         self.problem: str | None = "not started"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.listener = Listener(database.url, self._wake.set)
+        self.listener = Listener(
+            database.url,
+            CHANNEL,
+            name="outbox",
+            on_notice=lambda _payload: self._wake.set(),
+            # rows may have been committed while it was not listening
+            on_listening=self._wake.set,
+        )
         self._producer: AIOKafkaProducer | None = None
         self._publishing: asyncio.Task[None] | None = None
         self._listening: asyncio.Task[None] | None = None
