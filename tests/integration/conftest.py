@@ -101,9 +101,7 @@ def verify_address(auth_url: str, database: Database, address: str) -> None:
 
 
 @pytest.fixture
-def register(
-    auth_url: str, email_url: str, database: Database
-) -> Iterator[Callable[..., Account]]:
+def register(auth_url: str, email_url: str, database: Database) -> Iterator[Callable[..., Account]]:
     """Sign up as a person would: register, follow the emailed link (unless `verified` is
     False), sign in."""
     clients: list[httpx.Client] = []

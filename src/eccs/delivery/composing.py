@@ -3,8 +3,8 @@
 The platform's address is the author (From: SMTP_FROM, with the sender's name as display name),
 so relays that check SPF/DMARC for SMTP_FROM's domain accept it; replies go to the sender's own
 address (Reply-To), except for the emails ECCS sends about accounts, which have no sender
-address (contracts/account_mail.py). Bcc recipients are never written into any header: they exist only in the
-SMTP envelope.
+address (contracts/account_mail.py). Bcc recipients are never written into any header: they
+exist only in the SMTP envelope.
 """
 
 from __future__ import annotations
