@@ -1,5 +1,6 @@
 """Erasing a deleted account's emails, templates and contacts (the requests of
-contracts/erasure.py), as soon as the deletion is announced, and every minute for any missed.
+contracts/erasure.py), as soon as the deletion is announced, and every so often for any missed
+(email-service was down when it was announced).
 
 Emails go in batches, each in a transaction of its own: their audit trail is anonymised first
 (a failure leaves them in place, to be tried again), then they are deleted with their delivery
@@ -35,6 +36,8 @@ class Eraser:
         self.database = database
         self.audit = audit
         self.settle = settle
+        # Often enough that the second anonymisation follows the settling time closely.
+        self.poll = min(POLL_SECONDS, max(1.0, settle.total_seconds() / 2))
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -56,7 +59,7 @@ class Eraser:
             self._wake.clear()
             try:
                 await self.erase_pending()
-                wait = POLL_SECONDS
+                wait = self.poll
             except Exception as exc:  # the database or the audit store failing: try again soon
                 log.warning("erasure_failed", error=repr(exc))
                 wait = RETRY_SECONDS
