@@ -91,7 +91,7 @@ class Listener:
 
     async def _listen_until_lost(self) -> None:
         connection = await asyncpg.connect(
-            self.dsn, timeout=10, server_settings={"application_name": f"eccs-{self.name}"}
+            self.dsn, timeout=10, server_settings={"application_name": f"eccs-{self.name}-listener"}
         )
         try:
             lost = asyncio.Event()
