@@ -147,7 +147,9 @@ def register(client: httpx.Client, email: str, name: str = "Tester") -> dict[str
         "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name}
     )
     assert response.status_code == 202, response.text
-    token = link_in(caught_message(client, email, "Confirm your email address"), "/verify-email")
+    token = link_in(
+        caught_message(client, email, "Confirm your email address for ECCS"), "/verify-email"
+    )
     verified = client.post("/api/auth/verify-email", json={"token": token})
     assert verified.status_code == 200, verified.text
     login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
