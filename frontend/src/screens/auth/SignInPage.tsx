@@ -45,6 +45,9 @@ export function SignInPage() {
   return (
     <AuthCard title="Sign in">
       {ended === "expired" && <Notice>Your session has expired. Sign in to carry on.</Notice>}
+      {ended === "deleted" && (
+        <Notice tone="success">Your account and everything in it were deleted.</Notice>
+      )}
       {problem !== null && <Notice tone="error">{problem}</Notice>}
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Field label="Email" error={errors.email?.message}>
@@ -71,6 +74,9 @@ export function SignInPage() {
           Sign in
         </Button>
       </form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         New here? <Link to={{ pathname: "/sign-up", search: search.toString() }}>Create an account</Link>
       </p>
