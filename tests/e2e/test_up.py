@@ -5,7 +5,6 @@ through its one HTTP front, stopped with SIGINT like Ctrl-C, and checked to leav
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -17,12 +16,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote
 
 import httpx
 import psutil
 import pytest
 
+from tests.mailbox import link_token
 from tests.servers.postgres import free_port
 from tests.waiting import wait_for, wait_until
 
@@ -147,9 +146,8 @@ def register(client: httpx.Client, email: str, name: str = "Tester") -> dict[str
         "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name}
     )
     assert response.status_code == 202, response.text
-    token = link_in(
-        caught_message(client, email, "Confirm your email address for ECCS"), "/verify-email"
-    )
+    message = caught_message(client, email, "Confirm your email address for ECCS")
+    token = link_token(message["text"], "/verify-email")
     verified = client.post("/api/auth/verify-email", json={"token": token})
     assert verified.status_code == 200, verified.text
     login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
@@ -170,13 +168,6 @@ def caught_message(client: httpx.Client, to: str, subject: str) -> dict[str, Any
     assert message.status_code == 200, message.text
     detail: dict[str, Any] = message.json()
     return detail
-
-
-def link_in(message: dict[str, Any], page: str) -> str:
-    """The token of the message's link to one of the web app's pages."""
-    found = re.search(rf"https?://\S+{re.escape(page)}\?token=(\S+)", message["text"])
-    assert found, message["text"]
-    return unquote(found[1])
 
 
 def send(client: httpx.Client, token: str, to: str, subject: str) -> str:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 import pytest
 
-from eccs.contracts.account_mail import ACCOUNT_MAIL_SENDER
-from tests.conftest import PUBLIC_URL, Database
+from tests.conftest import Database
+from tests.mailbox import LATEST_ACCOUNT_MAIL, SENDER, link_token
 
 PASSWORD = "a perfectly fine passphrase"
 
@@ -76,21 +74,9 @@ def anonymous(auth_url: str, email_url: str) -> Iterator[dict[str, httpx.Client]
 def account_mail(database: Database, address: str) -> str:
     """The text of the latest email ECCS queued about an account for `address`: what its owner
     would find in their inbox (these tests run no delivery worker)."""
-    rows = database.query(
-        "SELECT text_body FROM emails WHERE user_id = $1 AND $2 = ANY(to_addresses)"
-        " ORDER BY created_at DESC LIMIT 1",
-        ACCOUNT_MAIL_SENDER,
-        address,
-    )
+    rows = database.query(LATEST_ACCOUNT_MAIL, SENDER, address)
     assert rows, f"no account email for {address}"
     return str(rows[0]["text_body"])
-
-
-def link_token(text: str, page: str) -> str:
-    """The token of the link to `page` (/verify-email, /reset-password) in an email's text."""
-    found = re.search(rf"{re.escape(PUBLIC_URL + page)}\?token=(\S+)", text)
-    assert found, f"no {page} link in:\n{text}"
-    return unquote(found[1])
 
 
 def verify_address(auth_url: str, database: Database, address: str) -> None:
