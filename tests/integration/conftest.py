@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import Database
+from tests.conftest import Database, Service, start_service
 from tests.mailbox import LATEST_ACCOUNT_MAIL, SENDER, link_token
 
 PASSWORD = "a perfectly fine passphrase"
@@ -60,6 +62,22 @@ def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
 
 def fields_of(response: httpx.Response, status: int = 422) -> list[str]:
     return [field["field"] for field in error_of(response, status)["fields"]]
+
+
+@contextmanager
+def own_auth_service(
+    service_env: dict[str, str], work_dir: Path, name: str, **settings: str
+) -> Iterator[Service]:
+    """An auth-service of a test module's own, on the suite's database, with `settings` in place
+    of the suite's (its log in a folder of the module's `name`)."""
+    logs = work_dir / name
+    logs.mkdir(exist_ok=True)
+    service = start_service("auth", {**service_env, **settings}, logs)
+    try:
+        yield service
+    finally:
+        service.process.terminate()
+        service.process.wait(10)
 
 
 @pytest.fixture

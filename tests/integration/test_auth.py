@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from prometheus_client.parser import text_string_to_metric_families
 
 from eccs.identity.tokens import SigningKey, access_claims
-from tests.conftest import PROXY_ADDRESS, Database, Service, start_service
-from tests.integration.conftest import PASSWORD, Account
+from tests.conftest import PROXY_ADDRESS, Database, Service
+from tests.integration.conftest import PASSWORD, Account, own_auth_service
 
 Register = Callable[..., Account]
 
@@ -630,13 +630,10 @@ def test_twenty_failures_from_one_forwarded_address_throttle_that_address_only(
 @pytest.fixture(scope="module")
 def default_auth(service_env: dict[str, str], work_dir: Path) -> Iterator[Service]:
     """An auth-service with the default sign-up throttle (the suite's own allows far more)."""
-    env = {**service_env, "REGISTRATIONS_PER_ADDRESS": "10"}
-    logs = work_dir / "default-auth"
-    logs.mkdir(exist_ok=True)
-    service = start_service("auth", env, logs)
-    yield service
-    service.process.terminate()
-    service.process.wait(10)
+    with own_auth_service(
+        service_env, work_dir, "default-auth", REGISTRATIONS_PER_ADDRESS="10"
+    ) as service:
+        yield service
 
 
 def test_sign_ups_are_throttled_per_client_address(default_auth: Service) -> None:

@@ -11,15 +11,16 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import PROXY_ADDRESS, Database, Service, start_service
+from tests.conftest import PROXY_ADDRESS, Database, Service
 from tests.integration.conftest import (
     PASSWORD,
     Account,
     account_mail,
     error_of,
     fields_of,
-    link_token,
+    own_auth_service,
 )
+from tests.mailbox import link_token
 
 Register = Callable[..., Account]
 NEW_PASSWORD = "a brand new passphrase"
@@ -153,12 +154,10 @@ def test_a_reset_verifies_the_address_it_was_sent_to(
 @pytest.fixture(scope="module")
 def strict_auth(service_env: dict[str, str], work_dir: Path) -> Iterator[Service]:
     """An auth-service with a small reset-request allowance (the suite's own allows far more)."""
-    logs = work_dir / "strict-auth"
-    logs.mkdir(exist_ok=True)
-    service = start_service("auth", {**service_env, "PASSWORD_RESETS_PER_ADDRESS": "3"}, logs)
-    yield service
-    service.process.terminate()
-    service.process.wait(10)
+    with own_auth_service(
+        service_env, work_dir, "strict-auth", PASSWORD_RESETS_PER_ADDRESS="3"
+    ) as service:
+        yield service
 
 
 def test_reset_requests_are_throttled_per_client_address(strict_auth: Service) -> None:

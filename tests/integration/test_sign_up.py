@@ -16,15 +16,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Database, Service, start_service
+from tests.conftest import Database, Service
 from tests.integration.conftest import (
     PASSWORD,
     Account,
     account_mail,
     error_of,
-    link_token,
+    own_auth_service,
     verify_address,
 )
+from tests.mailbox import link_token
 
 Register = Callable[..., Account]
 
@@ -216,12 +217,8 @@ def test_a_taken_address_is_told_a_few_times_and_then_left_in_peace(
 def costly_auth(service_env: dict[str, str], work_dir: Path) -> Iterator[Service]:
     """An auth-service hashing passwords at a real cost (about 50 ms each here): a sign-up that
     skipped the hash for a taken address would answer that much faster."""
-    logs = work_dir / "costly-auth"
-    logs.mkdir(exist_ok=True)
-    service = start_service("auth", {**service_env, "BCRYPT_ROUNDS": "10"}, logs)
-    yield service
-    service.process.terminate()
-    service.process.wait(10)
+    with own_auth_service(service_env, work_dir, "costly-auth", BCRYPT_ROUNDS="10") as service:
+        yield service
 
 
 def test_a_taken_address_takes_as_long_as_a_new_one(costly_auth: Service) -> None:

@@ -6,7 +6,8 @@ import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
 import { showApiErrors } from "../../forms/apiErrors";
-import { PASSWORD_HINT, passwordLength } from "../../forms/password";
+import { NewPasswordField } from "../../forms/AccountFields";
+import { NEW_PASSWORD_RULES } from "../../forms/accountRules";
 
 interface Change {
   current_password: string;
@@ -44,16 +45,11 @@ export function PasswordForm() {
           />
         )}
       </Field>
-      <Field label="New password" error={errors.new_password?.message} hint={PASSWORD_HINT}>
-        {(control) => (
-          <input
-            {...control}
-            type="password"
-            autoComplete="new-password"
-            {...form.register("new_password", { validate: passwordLength })}
-          />
-        )}
-      </Field>
+      <NewPasswordField
+        label="New password"
+        error={errors.new_password?.message}
+        registration={form.register("new_password", NEW_PASSWORD_RULES)}
+      />
       <Button type="submit" busy={isSubmitting}>
         Change the password
       </Button>

@@ -3,8 +3,9 @@ import { useForm } from "react-hook-form";
 import { Link } from "react-router";
 import { api, data } from "../../api/client";
 import { Button } from "../../components/Button";
-import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
+import { EmailField } from "../../forms/AccountFields";
+import { EMAIL_REQUIRED } from "../../forms/accountRules";
 import { showApiErrors } from "../../forms/apiErrors";
 import { AuthCard } from "./AuthCard";
 
@@ -39,16 +40,10 @@ export function ForgotPasswordPage() {
       <p>Enter your address: we email you a link to choose a new password.</p>
       {problem !== null && <Notice tone="error">{problem}</Notice>}
       <form onSubmit={(event) => void submit(event)} noValidate>
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input
-              {...control}
-              type="email"
-              autoComplete="email"
-              {...form.register("email", { required: "Enter your email address." })}
-            />
-          )}
-        </Field>
+        <EmailField
+          error={errors.email?.message}
+          registration={form.register("email", EMAIL_REQUIRED)}
+        />
         <Button type="submit" variant="primary" busy={isSubmitting}>
           Email me a link
         </Button>

@@ -5,10 +5,10 @@ import { api, data } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import { currentSession, endSession } from "../../auth/session";
 import { Button } from "../../components/Button";
-import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
 import { showApiErrors } from "../../forms/apiErrors";
-import { PASSWORD_HINT, passwordLength } from "../../forms/password";
+import { NewPasswordField } from "../../forms/AccountFields";
+import { NEW_PASSWORD_RULES } from "../../forms/accountRules";
 import { AuthCard } from "./AuthCard";
 
 /** Where the link in the password-reset email leads: a new password, then sign in again. */
@@ -55,16 +55,11 @@ export function ResetPasswordPage() {
         </p>
       )}
       <form onSubmit={(event) => void submit(event)} noValidate>
-        <Field label="New password" error={errors.password?.message} hint={PASSWORD_HINT}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              {...form.register("password", { validate: passwordLength })}
-            />
-          )}
-        </Field>
+        <NewPasswordField
+          label="New password"
+          error={errors.password?.message}
+          registration={form.register("password", NEW_PASSWORD_RULES)}
+        />
         <Button type="submit" variant="primary" busy={isSubmitting}>
           Set the new password
         </Button>

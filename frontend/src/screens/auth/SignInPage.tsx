@@ -9,6 +9,8 @@ import { useSession } from "../../auth/useSession";
 import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
+import { EmailField } from "../../forms/AccountFields";
+import { EMAIL_REQUIRED } from "../../forms/accountRules";
 import { showApiErrors } from "../../forms/apiErrors";
 import { AuthCard } from "./AuthCard";
 
@@ -50,16 +52,11 @@ export function SignInPage() {
       )}
       {problem !== null && <Notice tone="error">{problem}</Notice>}
       <form onSubmit={(event) => void submit(event)} noValidate>
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input
-              {...control}
-              type="email"
-              autoComplete="username"
-              {...form.register("email", { required: "Enter your email address." })}
-            />
-          )}
-        </Field>
+        <EmailField
+          error={errors.email?.message}
+          registration={form.register("email", EMAIL_REQUIRED)}
+          autoComplete="username"
+        />
         <Field label="Password" error={errors.password?.message}>
           {(control) => (
             <input

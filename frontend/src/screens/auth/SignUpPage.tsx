@@ -8,7 +8,8 @@ import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
 import { showApiErrors } from "../../forms/apiErrors";
-import { PASSWORD_HINT, passwordLength } from "../../forms/password";
+import { EmailField, NewPasswordField } from "../../forms/AccountFields";
+import { EMAIL_REQUIRED, NEW_PASSWORD_RULES } from "../../forms/accountRules";
 import { useMode } from "../../mode";
 import { AuthCard } from "./AuthCard";
 
@@ -78,26 +79,14 @@ export function SignUpPage() {
             />
           )}
         </Field>
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input
-              {...control}
-              type="email"
-              autoComplete="email"
-              {...form.register("email", { required: "Enter your email address." })}
-            />
-          )}
-        </Field>
-        <Field label="Password" error={errors.password?.message} hint={PASSWORD_HINT}>
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              {...form.register("password", { validate: passwordLength })}
-            />
-          )}
-        </Field>
+        <EmailField
+          error={errors.email?.message}
+          registration={form.register("email", EMAIL_REQUIRED)}
+        />
+        <NewPasswordField
+          error={errors.password?.message}
+          registration={form.register("password", NEW_PASSWORD_RULES)}
+        />
         <Button type="submit" variant="primary" busy={isSubmitting}>
           Create account
         </Button>
