@@ -31,7 +31,11 @@ from eccs.identity.tokens import generate_ed25519_pem
 from tests.servers import kafka, postgres
 from tests.servers.services import Service, start_service
 
-BENCH_ENV = {"SEND_QUOTA_PER_HOUR": "1000000000", "BCRYPT_ROUNDS": "4"}
+BENCH_ENV = {
+    "SEND_QUOTA_PER_HOUR": "1000000000",
+    "BCRYPT_ROUNDS": "4",
+    **seeding.ACCOUNT_SETTINGS,
+}
 SMTP_FROM = "shop@example.com"
 API_SERVICES = ("auth", "email")
 ALL_SERVICES = ("auth", "email", "notification")

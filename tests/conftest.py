@@ -29,12 +29,16 @@ from tests.servers.services import Service, start_service
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TABLES = (
-    "users, refresh_tokens, throttle_events, sign_in_addresses, emails, email_recipients,"
+    "users, refresh_tokens, throttle_events, sign_in_addresses, account_tokens, api_keys,"
+    " account_erasures, emails, email_recipients,"
     " email_attachments, outbox, templates, contacts, idempotency_keys, audit_events,"
     " email_counts, send_counts"
 )
 # The gateway's address as the services see it: X-Forwarded-For is believed only from here.
 PROXY_ADDRESS = "127.0.0.2"
+# Where the links in account emails lead (no web app answers there in these tests).
+PUBLIC_URL = "https://eccs.example.test"
+API_KEY_SECRET = "the-test-suite-api-key-secret-of-32-characters-or-more"
 
 
 def unavailable(reason: str) -> None:
@@ -162,6 +166,8 @@ def service_env(
         **_kafka_for_services(request),
         "DATABASE_URL": database.url,
         "JWT_PRIVATE_KEY_FILE": str(jwt_key_file),
+        "API_KEY_SECRET": API_KEY_SECRET,
+        "ECCS_PUBLIC_URL": PUBLIC_URL,
         "BCRYPT_ROUNDS": "4",
         "LOG_LEVEL": "warning",
         "TRUSTED_PROXIES": PROXY_ADDRESS,

@@ -28,11 +28,13 @@ const SCREENS: Screen[] = [
   { name: "email-detail", path: () => `/emails/${emailId}`, heading: () => subject },
   { name: "templates", link: "Templates", heading: () => "Templates" },
   { name: "contacts", link: "Contacts", heading: () => "Contacts" },
+  { name: "api-keys", link: "API keys", heading: () => "API keys" },
+  { name: "account", link: "Account", heading: () => "Your account" },
   { name: "dead-letters", link: "Dead letters", heading: () => "Dead letters" },
   { name: "mail-catcher", link: "Mail catcher", heading: () => "Mail catcher" },
 ];
 
-// Something on every screen: a delivered email, a refused one, a template and a contact.
+// Something on every screen: a delivered email, a refused one, a template, a contact, a key.
 test.beforeAll(async () => {
   const request = await requests.newContext({ baseURL: eccsUrl() });
   const token = await apiToken(request, { ...ADMIN });
@@ -52,6 +54,7 @@ test.beforeAll(async () => {
     text: "Hello {{name}}, good to have you with us.",
   });
   await apiPost(request, token, "/api/contacts", { email: `grace.${Date.now().toString(36)}@example.com`, name: "Grace Hopper" });
+  await apiPost(request, token, "/api/auth/keys", { name: `Tour ${subject}`, scopes: ["emails:send", "admin"] });
   await waitForStatus(request, token, emailId, "sent");
   await waitForStatus(request, token, refused, "failed");
   await request.dispose();

@@ -2,8 +2,12 @@ import { createBrowserRouter, type RouteObject } from "react-router";
 import { RequireAuth } from "./auth/RequireAuth";
 import { AppLayout } from "./layout/AppLayout";
 import { DeadLettersPage } from "./screens/admin/DeadLettersPage";
+import { AccountPage } from "./screens/account/AccountPage";
+import { ForgotPasswordPage } from "./screens/auth/ForgotPasswordPage";
+import { ResetPasswordPage } from "./screens/auth/ResetPasswordPage";
 import { SignInPage } from "./screens/auth/SignInPage";
 import { SignUpPage } from "./screens/auth/SignUpPage";
+import { VerifyEmailPage } from "./screens/auth/VerifyEmailPage";
 import { ComposePage } from "./screens/compose/ComposePage";
 import { ContactsPage } from "./screens/contacts/ContactsPage";
 import { DashboardPage } from "./screens/dashboard/DashboardPage";
@@ -11,6 +15,7 @@ import { EmailDetailPage } from "./screens/emails/EmailDetailPage";
 import { EmailListPage } from "./screens/emails/EmailListPage";
 import { InboxMessagePage } from "./screens/inbox/InboxMessagePage";
 import { InboxPage } from "./screens/inbox/InboxPage";
+import { ApiKeysPage } from "./screens/keys/ApiKeysPage";
 import { NotFoundPage } from "./screens/NotFoundPage";
 import { TemplateEditPage } from "./screens/templates/TemplateEditPage";
 import { TemplateListPage } from "./screens/templates/TemplateListPage";
@@ -18,6 +23,10 @@ import { TemplateListPage } from "./screens/templates/TemplateListPage";
 export const routes: RouteObject[] = [
   { path: "/sign-in", element: <SignInPage /> },
   { path: "/sign-up", element: <SignUpPage /> },
+  // Where the links in account emails lead (identity/mailing.py): signed in or not.
+  { path: "/verify-email", element: <VerifyEmailPage /> },
+  { path: "/forgot-password", element: <ForgotPasswordPage /> },
+  { path: "/reset-password", element: <ResetPasswordPage /> },
   {
     element: (
       <RequireAuth>
@@ -33,6 +42,8 @@ export const routes: RouteObject[] = [
       { path: "templates/new", element: <TemplateEditPage /> },
       { path: "templates/:id", element: <TemplateEditPage /> },
       { path: "contacts", element: <ContactsPage /> },
+      { path: "keys", element: <ApiKeysPage /> },
+      { path: "account", element: <AccountPage /> },
       {
         path: "admin/dlq",
         element: (

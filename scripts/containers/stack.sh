@@ -120,6 +120,10 @@ make_secrets() {
     openssl genpkey -algorithm ed25519 -out "$dir/jwt_private_key.pem" 2>/dev/null
     echo "Stack: made a JWT signing key in $dir/jwt_private_key.pem"
   fi
+  if [[ ! -s $dir/api_key_secret ]]; then
+    openssl rand -base64 32 >"$dir/api_key_secret"
+    echo "Stack: made the API keys' HMAC secret in $dir/api_key_secret"
+  fi
   if [[ ! -s $dir/postgres_password ]]; then
     openssl rand -hex 24 >"$dir/postgres_password"
     echo "Stack: made a PostgreSQL password in $dir/postgres_password"

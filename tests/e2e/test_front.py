@@ -104,7 +104,7 @@ def test_every_answer_says_nosniff_and_tokens_are_not_stored(front: httpx.Client
     registered = front.post(
         "/api/auth/register", json={"email": email, "password": PASSWORD, "name": "Front"}
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     assert registered.headers["cache-control"] == "no-store"
     for path in ("/health", "/ready", "/openapi.json", "/docs", "/metrics", "/api/dev/inbox"):
         answer = front.get(path)

@@ -21,6 +21,7 @@ import httpx
 import psutil
 import pytest
 
+from tests.mailbox import link_token
 from tests.servers.postgres import free_port
 from tests.waiting import wait_for, wait_until
 
@@ -139,13 +140,34 @@ def eventually(check: Callable[[], T | None], what: str, seconds: float = 60.0) 
     return wait_for(check, what, seconds, every=0.2)
 
 
-def register(client: httpx.Client, email: str) -> dict[str, Any]:
+def register(client: httpx.Client, email: str, name: str = "Tester") -> dict[str, Any]:
+    """Sign up as a person does: register, open the link the mail catcher caught, sign in."""
     response = client.post(
-        "/api/auth/register", json={"email": email, "password": PASSWORD, "name": "Tester"}
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "name": name}
     )
-    assert response.status_code == 201, response.text
-    session: dict[str, Any] = response.json()
+    assert response.status_code == 202, response.text
+    message = caught_message(client, email, "Confirm your email address for ECCS")
+    token = link_token(message["text"], "/verify-email")
+    verified = client.post("/api/auth/verify-email", json={"token": token})
+    assert verified.status_code == 200, verified.text
+    login = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    session: dict[str, Any] = login.json()
     return session
+
+
+def caught_message(client: httpx.Client, to: str, subject: str) -> dict[str, Any]:
+    """The newest message to `to` with this subject, once the mail catcher has it, in full."""
+
+    def arrived() -> str | None:
+        inbox = client.get("/api/dev/inbox", params={"page_size": 100, "q": to}).json()["items"]
+        found = [item["id"] for item in inbox if to in item["to"] and item["subject"] == subject]
+        return found[0] if found else None
+
+    message = client.get(f"/api/dev/inbox/{eventually(arrived, f'{subject!r} to {to}')}")
+    assert message.status_code == 200, message.text
+    detail: dict[str, Any] = message.json()
+    return detail
 
 
 def send(client: httpx.Client, token: str, to: str, subject: str) -> str:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import Database
+from tests.conftest import Database, Service, start_service
+from tests.mailbox import LATEST_ACCOUNT_MAIL, SENDER, link_token
 
 PASSWORD = "a perfectly fine passphrase"
 
@@ -61,6 +64,22 @@ def fields_of(response: httpx.Response, status: int = 422) -> list[str]:
     return [field["field"] for field in error_of(response, status)["fields"]]
 
 
+@contextmanager
+def own_auth_service(
+    service_env: dict[str, str], work_dir: Path, name: str, **settings: str
+) -> Iterator[Service]:
+    """An auth-service of a test module's own, on the suite's database, with `settings` in place
+    of the suite's (its log in a folder of the module's `name`)."""
+    logs = work_dir / name
+    logs.mkdir(exist_ok=True)
+    service = start_service("auth", {**service_env, **settings}, logs)
+    try:
+        yield service
+    finally:
+        service.process.terminate()
+        service.process.wait(10)
+
+
 @pytest.fixture
 def anonymous(auth_url: str, email_url: str) -> Iterator[dict[str, httpx.Client]]:
     with (
@@ -70,12 +89,40 @@ def anonymous(auth_url: str, email_url: str) -> Iterator[dict[str, httpx.Client]
         yield {"auth": auth, "mail": mail}
 
 
+def account_mail(database: Database, address: str) -> str:
+    """The text of the latest email ECCS queued about an account for `address`: what its owner
+    would find in their inbox (these tests run no delivery worker)."""
+    rows = database.query(LATEST_ACCOUNT_MAIL, SENDER, address)
+    assert rows, f"no account email for {address}"
+    return str(rows[0]["text_body"])
+
+
+def verify_address(auth_url: str, database: Database, address: str) -> None:
+    """Follow the verification link emailed to `address`, as its owner would."""
+    token = link_token(account_mail(database, address), "/verify-email")
+    response = httpx.post(f"{auth_url}/api/auth/verify-email", json={"token": token}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture
-def register(auth_url: str, email_url: str) -> Iterator[Callable[..., Account]]:
+def mailbox(database: Database) -> Database:
+    """Where the services put the emails they send about accounts (a module with services of its
+    own overrides it)."""
+    return database
+
+
+@pytest.fixture
+def register(auth_url: str, email_url: str, mailbox: Database) -> Iterator[Callable[..., Account]]:
+    """Sign up as a person would: register, follow the emailed link (unless `verified` is
+    False), sign in."""
     clients: list[httpx.Client] = []
 
     def make(
-        email: str | None = None, name: str = "Test User", password: str = PASSWORD
+        email: str | None = None,
+        name: str = "Test User",
+        password: str = PASSWORD,
+        *,
+        verified: bool = True,
     ) -> Account:
         email = email or f"user-{uuid.uuid4().hex[:10]}@example.test"
         response = httpx.post(
@@ -83,7 +130,13 @@ def register(auth_url: str, email_url: str) -> Iterator[Callable[..., Account]]:
             json={"email": email, "password": password, "name": name},
             timeout=10,
         )
-        assert response.status_code == 201, response.text
+        assert response.status_code == 202, response.text
+        if verified:
+            verify_address(auth_url, mailbox, email)
+        response = httpx.post(
+            f"{auth_url}/api/auth/login", json={"email": email, "password": password}, timeout=10
+        )
+        assert response.status_code == 200, response.text
         session = response.json()
         headers = {"Authorization": f"Bearer {session['access_token']}"}
         auth = httpx.Client(base_url=auth_url, headers=headers, timeout=10)

@@ -192,6 +192,29 @@ async def test_purge_deletes_only_older_events_and_counts_them(store: AuditStore
     assert await store.timeline(one) == []
 
 
+async def test_anonymise_keeps_what_happened_and_drops_who_it_was_about(
+    store: AuditStore,
+) -> None:
+    erased, kept = uuid.uuid4(), uuid.uuid4()
+    personal = {"recipient": "ann@example.test", "smtp_reply": "2.0.0 ann@example.test ok"}
+    await store.record(
+        [
+            event(erased, 0, "started", worker="w1", detail="for ann@example.test"),
+            event(erased, 1, "accepted", smtp_code=250, latency_ms=12.5, **personal),
+            event(kept, 2, "accepted", smtp_code=250, **personal),
+        ]
+    )
+
+    assert await store.anonymise([erased]) == 2
+
+    assert await store.timeline(erased) == [
+        event(erased, 0, "started", worker="w1"),
+        event(erased, 1, "accepted", smtp_code=250, latency_ms=12.5),
+    ]
+    assert await store.timeline(kept) == [event(kept, 2, "accepted", smtp_code=250, **personal)]
+    assert await store.anonymise([]) == 0
+
+
 async def test_retention_job_deletes_events_past_the_retention(
     store: AuditStore, settings: AuditSettings
 ) -> None:

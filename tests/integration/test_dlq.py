@@ -441,4 +441,4 @@ def test_openapi_declares_the_dlq_and_retry_routes_with_their_errors(email_url: 
         "422",
     }
     retry = paths["/api/emails/{email_id}/retry"]["post"]["responses"]
-    assert set(retry) == {"202", "401", "404", "409", "422"}
+    assert set(retry) == {"202", "401", "403", "404", "409", "422"}  # 403: a key's scope

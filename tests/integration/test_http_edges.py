@@ -119,14 +119,24 @@ def test_answers_holding_tokens_are_never_stored(auth_url: str) -> None:
         address = f"stored-{uuid.uuid4().hex[:8]}@example.test"
         credentials = {"email": address, "password": PASSWORD}
         registered = client.post("/api/auth/register", json={**credentials, "name": "Nobody"})
+        assert registered.status_code == 202, registered.text
         logged_in = client.post("/api/auth/login", json=credentials)
         refresh_token = logged_in.json()["refresh_token"]
         refreshed = client.post("/api/auth/refresh", json={"refresh_token": refresh_token})
+        api_key = client.post(
+            "/api/auth/keys",
+            json={"name": "stored?", "scopes": ["emails:read"]},
+            headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"},
+        )
         keys = client.get("/api/auth/jwks")
 
-    for response in (registered, logged_in, refreshed):
+    for response, secret in (
+        (logged_in, "refresh_token"),
+        (refreshed, "refresh_token"),
+        (api_key, "key"),
+    ):
         assert response.status_code in (200, 201), response.text
-        assert "refresh_token" in response.json()
+        assert secret in response.json()
         assert response.headers["cache-control"] == "no-store", response.url
     assert keys.headers["cache-control"] == "public, max-age=300"  # public keys may be kept
 

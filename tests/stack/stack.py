@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.mailbox import link_token
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts" / "containers"
 PODMAN = SCRIPTS / "podman"
@@ -159,15 +161,44 @@ class Stack:
         return httpx.Client(base_url=self.url, verify=False, headers=headers, timeout=30)  # noqa: S501 (checked in test_gateway)
 
     def sign_up(self, label: str) -> Account:
-        """A new account, signed in by its registration (one request under the sign-in limit)."""
+        """A new account as a person makes one: registered, its address confirmed with the link
+        the mail catcher caught, signed in (two requests under the gateway's sign-in limit)."""
         email = f"{label}.{secrets.token_hex(4)}@example.test"
         with self.client() as client:
             registered = client.post(
                 "/api/auth/register", json={"email": email, "password": PASSWORD, "name": label}
             )
-        assert registered.status_code == 201, registered.text
-        body = registered.json()
+            assert registered.status_code == 202, registered.text
+            verified = client.post("/api/auth/verify-email", json={"token": self.link_for(email)})
+            assert verified.status_code == 200, verified.text
+        return self.sign_in(email)
+
+    def account(self, label: str) -> Account:
+        """A new account made as an operator makes one (`eccs user create`, verified from the
+        start), signed in: one request under the gateway's sign-in limit."""
+        email = f"{label}.{secrets.token_hex(4)}@example.test"
+        podman(
+            "exec", self.container("auth"),
+            "eccs", "user", "create", "--email", email, "--name", label, "--password", PASSWORD,
+        )  # fmt: skip
+        return self.sign_in(email)
+
+    def sign_in(self, email: str) -> Account:
+        with self.client() as client:
+            signed_in = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 200, signed_in.text
+        body = signed_in.json()
         return Account(email, body["user"]["id"], body["access_token"])
+
+    def link_for(self, email: str) -> str:
+        """The token of the verification link the mail catcher caught for `email`."""
+        with self.client() as client:
+            for _ in poll(f"the verification email to {email}", 60):
+                inbox = client.get("/api/dev/inbox", params={"q": email}).json()["items"]
+                if inbox:
+                    message = client.get(f"/api/dev/inbox/{inbox[0]['id']}").json()
+                    return link_token(message["text"], "/verify-email")
+        raise AssertionError("unreachable")
 
 
 def healthy(container: str) -> bool:

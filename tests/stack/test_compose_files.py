@@ -23,7 +23,13 @@ FILES = {
     "trial here": ["compose.yaml", "compose.catcher.yaml", "compose.local.yaml"],
 }
 ONE_SHOTS = {"migrate", "gateway-cert"}
-SECRET_FILES = ("postgres_password", "smtp_password", "alert_relay_token", "alert_account_password")
+SECRET_FILES = (
+    "api_key_secret",
+    "postgres_password",
+    "smtp_password",
+    "alert_relay_token",
+    "alert_account_password",
+)
 # The observability parts' own pages, published for the operator beside the gateway.
 PAGES = {
     "prometheus": 9090,
@@ -129,7 +135,10 @@ def test_secrets_are_files_and_never_in_the_environment(compose_check: str, tmp_
     }
     for name, service in project["services"].items():
         for variable in service.get("environment") or {}:
-            assert not variable.endswith(("PASSWORD", "PASS", "PRIVATE_KEY")), (name, variable)
+            assert not variable.endswith(("PASSWORD", "PASS", "PRIVATE_KEY", "SECRET")), (
+                name,
+                variable,
+            )
 
 
 def test_the_local_stand_ins_change_images_only(compose_check: str, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.stack.stack import PASSWORD, REPO, Account, Stack, podman, poll
+from tests.stack.stack import REPO, Account, Stack, podman, poll
 
 pytestmark = pytest.mark.slow
 
@@ -72,13 +72,7 @@ def test_the_gateway_serves_a_certificate_made_for_localhost(stack: Stack) -> No
 
 
 def test_sign_up_sign_in_send_and_see_it_caught_and_sent(stack: Stack) -> None:
-    signed_up = stack.sign_up("sender")
-    with stack.client() as client:
-        signed_in = client.post(
-            "/api/auth/login", json={"email": signed_up.email, "password": PASSWORD}
-        )
-    assert signed_in.status_code == 200, signed_in.text
-    account = Account(signed_up.email, signed_up.id, signed_in.json()["access_token"])
+    account = stack.sign_up("sender")
     subject = f"Through the gateway {secrets.token_hex(4)}"
     email_id = send(stack, account, subject)
 
@@ -134,7 +128,7 @@ def test_cors_allows_only_the_listed_origins(stack: Stack) -> None:
 
 
 def test_a_body_over_the_limit_is_refused_at_the_gateway(stack: Stack) -> None:
-    account = stack.sign_up("bulky")
+    account = stack.account("bulky")
     with stack.client(account.token) as client:
         response = client.post(
             "/api/emails/send",
@@ -172,7 +166,7 @@ def test_a_request_without_a_token_is_refused_at_the_gateway(stack: Stack) -> No
 
 
 def test_forged_user_headers_are_ignored(stack: Stack) -> None:
-    alice, bob = stack.sign_up("alice"), stack.sign_up("bob")
+    alice, bob = stack.account("alice"), stack.account("bob")
     subject = f"Only Bob's {secrets.token_hex(4)}"
     send(stack, bob, subject)
     forged = {"x-user-id": bob.id, "x-user-email": bob.email, "x-user-role": "admin"}
@@ -188,7 +182,7 @@ def test_forged_user_headers_are_ignored(stack: Stack) -> None:
 
 
 def test_trace_context_reaches_the_service(stack: Stack) -> None:
-    account = stack.sign_up("traced")
+    account = stack.account("traced")
     trace_id = secrets.token_hex(16)
     send(stack, account, "Traced", traceparent=f"00-{trace_id}-{secrets.token_hex(8)}-01")
     for _ in poll("the trace id in email-service's log", 15):
@@ -197,7 +191,7 @@ def test_trace_context_reaches_the_service(stack: Stack) -> None:
 
 
 def test_the_gateway_logs_json_without_credentials_and_exports_metrics(stack: Stack) -> None:
-    account = stack.sign_up("logged")
+    account = stack.account("logged")
     with stack.client(account.token) as client:
         assert client.get("/api/emails").status_code == 200
     gateway = stack.container("gateway")
@@ -217,7 +211,7 @@ def test_the_gateway_logs_json_without_credentials_and_exports_metrics(stack: St
 def test_a_killed_notification_worker_loses_no_email(stack: Stack) -> None:
     workers = stack.containers("notification")
     assert len(workers) == 2, workers
-    account = stack.sign_up("many")
+    account = stack.account("many")
     batch = f"batch-{secrets.token_hex(4)}"
     with ThreadPoolExecutor(4) as pool:
         ids = list(pool.map(lambda n: send(stack, account, f"{batch} #{n:02d}"), range(40)))
@@ -237,7 +231,7 @@ def test_a_killed_notification_worker_loses_no_email(stack: Stack) -> None:
 def test_the_breaker_opens_when_email_service_is_down_and_closes_when_it_returns(
     stack: Stack,
 ) -> None:
-    account = stack.sign_up("patient")
+    account = stack.account("patient")
     email = stack.container("email")
     podman("stop", "--time", "5", email)
     try:

@@ -72,6 +72,15 @@ def test_from_is_the_platform_address_with_the_senders_name_and_replies_go_to_th
     assert reply_to.addr_spec == "alice@example.test"
 
 
+def test_an_email_without_a_sender_address_has_no_reply_to() -> None:
+    """ECCS's own account emails: From is the platform, and there is nobody to reply to."""
+    received = read_back(compose(outgoing(sender_name="ECCS", sender_email=""), SMTP_FROM))
+
+    assert received["Reply-To"] is None
+    [author] = received["From"].addresses
+    assert (author.display_name, author.addr_spec) == ("ECCS", SMTP_FROM)
+
+
 def test_to_and_cc_list_every_recipient_and_the_subject_and_date_are_set() -> None:
     received = read_back(compose(outgoing(), SMTP_FROM))
 

@@ -1,20 +1,30 @@
 // The API used directly, to put data in place or read a fact the screens show in their own words
 // (the screens under test are not the way in).
 import type { APIRequestContext } from "@playwright/test";
+import { verificationLink } from "./inbox";
 import type { Person } from "./people";
 import { expect } from "./test";
 
-/** An access token for `person`, registering the account first when asked to. */
+/**
+ * An access token for `person`, registering the account first when asked to: as a person does,
+ * by following the link the mail catcher caught, then signing in.
+ */
 export async function apiToken(
   request: APIRequestContext,
   person: Person,
   { register = false } = {},
 ): Promise<string> {
-  const path = register ? "/api/auth/register" : "/api/auth/login";
-  const response = await request.post(path, {
-    data: register ? person : { email: person.email, password: person.password },
+  if (register) {
+    const registered = await request.post("/api/auth/register", { data: person });
+    expect(registered.status(), await registered.text()).toBe(202);
+    const token = new URL(await verificationLink(request, person.email)).searchParams.get("token");
+    const verified = await request.post("/api/auth/verify-email", { data: { token } });
+    expect(verified.ok(), await verified.text()).toBe(true);
+  }
+  const response = await request.post("/api/auth/login", {
+    data: { email: person.email, password: person.password },
   });
-  expect(response.ok(), `${path}: ${await response.text()}`).toBe(true);
+  expect(response.ok(), `/api/auth/login: ${await response.text()}`).toBe(true);
   const body = (await response.json()) as { access_token: string };
   return body.access_token;
 }

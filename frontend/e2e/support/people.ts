@@ -1,5 +1,6 @@
 // Accounts for the tests: each test makes its own, so tests never share state through one.
 import type { Page } from "@playwright/test";
+import { verificationLink } from "./inbox";
 import { expect } from "./test";
 
 export interface Person {
@@ -25,13 +26,22 @@ export async function expectSignedIn(page: Page): Promise<void> {
   await expect(page.getByRole("button", { name: "Sign out" })).toBeVisible();
 }
 
-export async function signUp(page: Page, person: Person): Promise<void> {
+/** Fills the sign-up form and waits for its answer: a message to confirm the address. */
+export async function fillSignUp(page: Page, person: Person): Promise<void> {
   await page.goto("/sign-up");
   await page.getByLabel("Name", { exact: true }).fill(person.name);
   await page.getByLabel("Email", { exact: true }).fill(person.email);
   await page.getByLabel("Password", { exact: true }).fill(person.password);
   await page.getByRole("button", { name: "Create account" }).click();
-  await expectSignedIn(page);
+  await expect(page.getByRole("heading", { level: 1, name: "Check your inbox" })).toBeVisible();
+}
+
+/** Signs up as a person does: the form, the link in the email (from the mail catcher), sign in. */
+export async function signUp(page: Page, person: Person): Promise<void> {
+  await fillSignUp(page, person);
+  await page.goto(await verificationLink(page.request, person.email));
+  await expect(page.getByRole("heading", { level: 1, name: "Address confirmed" })).toBeVisible();
+  await signIn(page, person);
 }
 
 export async function fillSignIn(page: Page, person: Pick<Person, "email" | "password">): Promise<void> {

@@ -10,8 +10,16 @@ import { ApiError } from "./errors";
 import type { paths } from "./schema";
 import type { Session } from "./types";
 
-// Sign-in, sign-up and refresh carry no access token; every other path needs one.
-const PUBLIC_PATHS = new Set(["/api/auth/login", "/api/auth/register", "/api/auth/refresh"]);
+// Sign-in, sign-up, refresh and the pages emailed links open carry no access token; every
+// other path needs one.
+const PUBLIC_PATHS = new Set([
+  "/api/auth/login",
+  "/api/auth/register",
+  "/api/auth/refresh",
+  "/api/auth/verify-email",
+  "/api/auth/password/forgot",
+  "/api/auth/password/reset",
+]);
 const isPublic = (path: string) => PUBLIC_PATHS.has(path) || path.startsWith("/api/dev/");
 
 /** Rotates the tokens with a bare fetch: the client's own middleware must not run on it. */

@@ -5,6 +5,10 @@ type Schemas = components["schemas"];
 
 export type User = Schemas["UserOut"];
 export type Session = Schemas["SessionOut"];
+export type ApiKey = Schemas["ApiKeyOut"];
+export type CreatedApiKey = Schemas["CreatedApiKeyOut"];
+export type ApiKeyInput = Schemas["ApiKeyIn"];
+export type Scope = Schemas["Scope"];
 export type ErrorBody = Schemas["ErrorBody"];
 export type FieldError = Schemas["FieldError"];
 export type SendRequest = Schemas["SendRequest"];

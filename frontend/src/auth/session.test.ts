@@ -8,7 +8,13 @@ import {
   takeEndReason,
 } from "./session";
 
-const user = { id: "u1", email: "ada@example.com", name: "Ada", role: "user" as const };
+const user = {
+  id: "u1",
+  email: "ada@example.com",
+  name: "Ada",
+  role: "user" as const,
+  email_verified: true,
+};
 
 function issued(access: string, refresh: string, expiresIn = 900): Session {
   return {

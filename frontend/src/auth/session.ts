@@ -31,7 +31,7 @@ export interface StoredSession {
   user: User;
 }
 
-export type EndReason = "signed-out" | "expired";
+export type EndReason = "signed-out" | "expired" | "deleted";
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -104,7 +104,7 @@ export function endSession(reason: EndReason): void {
 export function takeEndReason(): EndReason | null {
   const reason = sessionStorage.getItem(END_KEY);
   sessionStorage.removeItem(END_KEY);
-  return reason === "expired" || reason === "signed-out" ? reason : null;
+  return reason === "expired" || reason === "signed-out" || reason === "deleted" ? reason : null;
 }
 
 export class SessionExpired extends Error {

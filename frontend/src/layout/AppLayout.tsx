@@ -6,6 +6,7 @@ import { signOut } from "../auth/signOut";
 import { Button } from "../components/Button";
 import { useMode } from "../mode";
 import { setTheme, useTheme } from "../theme";
+import { VerifyBanner } from "./VerifyBanner";
 
 interface Link {
   to: string;
@@ -22,6 +23,8 @@ function useLinks(): Link[] {
     { to: "/emails", label: "Sent" },
     { to: "/templates", label: "Templates" },
     { to: "/contacts", label: "Contacts" },
+    { to: "/keys", label: "API keys" },
+    { to: "/account", label: "Account" },
   ];
   if (session?.user.role === "admin") links.push({ to: "/admin/dlq", label: "Dead letters" });
   if (mode === "embedded") links.push({ to: "/dev/inbox", label: "Mail catcher" });
@@ -87,6 +90,7 @@ export function AppLayout() {
         </div>
       </header>
       <main id="main" className="app-main" tabIndex={-1}>
+        <VerifyBanner />
         <Outlet />
       </main>
     </div>

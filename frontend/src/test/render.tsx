@@ -7,7 +7,13 @@ import { createMemoryRouter, RouterProvider } from "react-router";
 import { createQueryClient } from "../api/queryClient";
 import { startSession } from "../auth/session";
 
-export const testUser = { id: "u1", email: "ada@example.com", name: "Ada", role: "user" as const };
+export const testUser = {
+  id: "u1",
+  email: "ada@example.com",
+  name: "Ada",
+  role: "user" as const,
+  email_verified: true,
+};
 
 export function signInForTest(role: "user" | "admin" = "user"): void {
   startSession({

@@ -15,6 +15,9 @@ from typing import Protocol
 # PostgreSQL text cannot hold NUL, and a reply from a remote SMTP server may carry one: it is
 # replaced so the whole batch of events is not refused for one odd character.
 _TEXT_FIELDS = ("outcome", "recipient", "smtp_reply", "worker", "detail")
+# What an event may say about a person: an address, and a reply or a note quoting one. An
+# anonymised event keeps the rest (when, which attempt, what happened, the SMTP code).
+PERSONAL_FIELDS = ("recipient", "smtp_reply", "detail")
 _NUL_REPLACEMENT = "\ufffd"
 
 
@@ -88,6 +91,11 @@ class AuditStore(Protocol):
 
     async def purge(self, before: datetime) -> int:
         """Delete every event older than `before`; return how many were deleted."""
+        ...
+
+    async def anonymise(self, email_ids: Sequence[uuid.UUID]) -> int:
+        """Clear the PERSONAL_FIELDS of these emails' events (their account was deleted);
+        return how many events there were."""
         ...
 
     async def ping(self) -> bool:

@@ -19,7 +19,13 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure, PyMongoError
 
-from eccs.audit.events import EVENT_FIELDS, AuditEvent, check_limit, purge_cutoff
+from eccs.audit.events import (
+    EVENT_FIELDS,
+    PERSONAL_FIELDS,
+    AuditEvent,
+    check_limit,
+    purge_cutoff,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -118,6 +124,15 @@ class MongoAuditStore:
     async def purge(self, before: datetime) -> int:
         result = await self._events.delete_many({"at": {"$lt": purge_cutoff(before)}})
         return result.deleted_count
+
+    async def anonymise(self, email_ids: Sequence[uuid.UUID]) -> int:
+        if not email_ids:
+            return 0
+        cleared = {name: "" for name in PERSONAL_FIELDS}
+        result = await self._events.update_many(
+            {"email_id": {"$in": list(email_ids)}}, {"$unset": cleared}
+        )
+        return result.matched_count
 
     async def ping(self) -> bool:
         try:

@@ -14,7 +14,13 @@ from datetime import datetime
 
 import asyncpg
 
-from eccs.audit.events import EVENT_FIELDS, AuditEvent, check_limit, purge_cutoff
+from eccs.audit.events import (
+    EVENT_FIELDS,
+    PERSONAL_FIELDS,
+    AuditEvent,
+    check_limit,
+    purge_cutoff,
+)
 from eccs.platform.db import Database
 
 PING_TIMEOUT_SECONDS = 2.0
@@ -36,6 +42,12 @@ _INSERT = (
     f"INSERT INTO audit_events ({_COLUMNS}) SELECT * FROM unnest("
     + ", ".join(f"${n}::{_TYPES[field]}[]" for n, field in enumerate(EVENT_FIELDS, start=1))
     + ")"
+)
+
+
+_ANONYMISE = (
+    f"UPDATE audit_events SET {', '.join(f'{name} = NULL' for name in PERSONAL_FIELDS)}"
+    " WHERE email_id = ANY($1::uuid[])"
 )
 
 
@@ -75,6 +87,13 @@ class PostgresAuditStore:
                 "DELETE FROM audit_events WHERE at < $1", purge_cutoff(before)
             )
         return int(deleted.split()[-1])
+
+    async def anonymise(self, email_ids: Sequence[uuid.UUID]) -> int:
+        if not email_ids:
+            return 0
+        async with self._database.connection() as connection:
+            changed = await connection.execute(_ANONYMISE, list(email_ids))
+        return int(changed.split()[-1])
 
     async def ping(self) -> bool:
         try:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Uuid,
     func,
     text,
 )
@@ -100,6 +101,9 @@ class Email(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The API key it was sent with (none: sent by a person signed in), and that key's name then.
+    api_key_id: Mapped[uuid.UUID | None]
+    api_key_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class Recipient(Base):
@@ -183,3 +187,22 @@ class SendCount(Base):
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class AccountErasure(Base):
+    """An account deleted in auth-service whose emails, templates and contacts email-service
+    still has to erase (contracts/erasure.py): auth-service writes the request in the
+    transaction that deletes the account, email-service erases and then removes the row.
+
+    `erased_at` is when the data went; `in_flight` lists the emails that were being delivered
+    then, whose audit trail is anonymised once more after any attempt still running has ended.
+    """
+
+    __tablename__ = "account_erasures"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    in_flight: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid), server_default="{}", default=list
+    )

@@ -105,7 +105,8 @@ def _add_headers(message: EmailMessage, email: OutgoingEmail, smtp_from: str) ->
     otherwise parse each value back into header objects, most of the cost of a message."""
     headers = {
         "From": _mailbox(smtp_from, email.sender_name),
-        "Reply-To": _mailbox(email.sender_email, email.sender_name),
+        # ECCS's own account emails have no sender address: replies go nowhere.
+        "Reply-To": _mailbox(email.sender_email, email.sender_name) if email.sender_email else "",
         "To": ", ".join(_mailbox(recipient) for recipient in email.to),
         "Cc": ", ".join(_mailbox(recipient) for recipient in email.cc),
         "Subject": _text(email.subject),
@@ -116,7 +117,7 @@ def _add_headers(message: EmailMessage, email: OutgoingEmail, smtp_from: str) ->
     for name, value in headers.items():
         # Stored as given, so checked here: a line break would start a header of its own.
         check_header_safe(value)
-        if value:  # no To or Cc header without recipients in it
+        if value:  # no To or Cc header without recipients in it, no Reply-To without a sender
             message.set_raw(name, value)
 
 

@@ -4,6 +4,7 @@ postgres/              the PostgreSQL cluster (owned by the server's user when r
 mail/                  what the development mail catcher caught
 logs/                  logs of the processes `eccs up` starts (the broker's)
 jwt-private-key.pem    auth-service's signing key, made on the first start (0600)
+api-key-secret         the key of the HMAC API keys are stored as, made on the first start (0600)
 eccs-up.lock           held while `eccs up` runs, so two cannot share one directory
 """
 
@@ -12,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from eccs.embedded.errors import AlreadyRunning, EmbeddedError
@@ -80,12 +82,21 @@ class DataDir:
             finally:
                 lock.truncate(0)
 
-    def signing_key_file(self) -> Path:
-        """auth-service's key: generated once, then kept, so sessions survive a restart."""
-        if not self.jwt_key.exists():
-            from eccs.platform.security import generate_ed25519_pem
+    def secret_files(self) -> dict[str, Path]:
+        """auth-service's secrets, each generated once and then kept, so that sessions and API
+        keys survive a restart; by the variable each stands in for."""
+        from eccs.platform.security import generate_ed25519_pem
 
-            descriptor = os.open(self.jwt_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as key:
-                key.write(generate_ed25519_pem())
-        return self.jwt_key
+        return {
+            "JWT_PRIVATE_KEY": self._kept(self.jwt_key, generate_ed25519_pem),
+            "API_KEY_SECRET": self._kept(
+                self.path / "api-key-secret", lambda: secrets.token_urlsafe(32)
+            ),
+        }
+
+    def _kept(self, path: Path, make: Callable[[], str]) -> Path:
+        if not path.exists():
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as secret:
+                secret.write(make())
+        return path

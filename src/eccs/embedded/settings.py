@@ -45,15 +45,20 @@ def service_environ(
     user: Mapping[str, str],
     started: Mapping[str, str],
     data_dir: Path,
-    signing_key_file: Path,
+    secrets: Mapping[str, Path],
     local_url: str,
     external: Mapping[str, str],
 ) -> dict[str, str]:
     """The services' environment: the user's, pointed at the parts embedded mode `started`,
-    with embedded defaults where the user set nothing."""
+    with embedded defaults where the user set nothing. `secrets` are files in the data dir,
+    made on the first start, for the secret variables the user did not set (JWT_PRIVATE_KEY,
+    API_KEY_SECRET)."""
     environ = {**user, **started, "ECCS_DATA_DIR": str(data_dir), "AUTH_SERVICE_URL": local_url}
-    if not (environ.get("JWT_PRIVATE_KEY") or environ.get("JWT_PRIVATE_KEY_FILE")):
-        environ["JWT_PRIVATE_KEY_FILE"] = str(signing_key_file)
+    for variable, path in secrets.items():
+        if not (environ.get(variable) or environ.get(f"{variable}_FILE")):
+            environ[f"{variable}_FILE"] = str(path)
+    # The links in account emails lead to this front, as this machine reaches it.
+    environ.setdefault("ECCS_PUBLIC_URL", local_url)
     if "SMTP" not in external:
         for variable in ("SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE"):
             environ.pop(variable, None)  # the mail catcher offers no authentication

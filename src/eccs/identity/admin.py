@@ -41,7 +41,7 @@ async def create_user(
     try:
         async with database.transaction() as connection:
             service = AccountService(connection, identity)
-            return await service.register(email, password, name, role="admin" if admin else "user")
+            return await service.create(email, password, name, role="admin" if admin else "user")
     except EmailTaken as exc:
         raise ValueError(f"an account with {email} already exists") from exc
     except InvalidInput as exc:

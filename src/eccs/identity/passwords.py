@@ -12,6 +12,8 @@ from functools import cache
 import bcrypt
 from zxcvbn.matching import RANKED_DICTIONARIES
 
+from eccs.platform.errors import InvalidInput
+
 MIN_BYTES = 10
 MAX_BYTES = 72
 
@@ -38,6 +40,12 @@ def password_problem(password: str, email: str) -> str | None:
     if password.lower() in _common_passwords():
         return "is one of the most common passwords; choose another"
     return None
+
+
+def check_password(password: str, email: str, field: str = "password") -> None:
+    """Refuse (422 naming `field`) a password against the rules."""
+    if problem := password_problem(password, email):
+        raise InvalidInput.on(field, problem)
 
 
 class PasswordHasher:

@@ -1,4 +1,8 @@
-"""The rules of accounts and sessions: sign-up, sign-in, refresh rotation, sign-out."""
+"""The rules of accounts and sessions: sign-up, sign-in, refresh rotation, sign-out.
+
+The emailed links (verification, password reset) are in identity/links.py, changes to an account
+in identity/profile.py, API keys in identity/keys.py.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from eccs.identity.errors import (
     RefreshTokenReused,
     RegistrationThrottled,
 )
-from eccs.identity.passwords import PasswordHasher, password_problem
+from eccs.identity.links import AccountLinks
+from eccs.identity.passwords import PasswordHasher, check_password
 from eccs.identity.repository import (
     AddressInUse,
     RefreshTokenRepository,
@@ -29,7 +34,7 @@ from eccs.identity.settings import IdentitySettings
 from eccs.identity.throttle import Throttle, ThrottleRule, ThrottleRules
 from eccs.identity.tokens import RefreshSecret, SigningKey, access_claims
 from eccs.platform.db import Connection
-from eccs.platform.errors import FieldProblem, InvalidInput, NotAuthenticated
+from eccs.platform.errors import FieldProblem, NotAuthenticated
 from eccs.platform.metrics import LOGINS, REFRESH_REUSE, REGISTRATIONS
 
 THROTTLE_ACCOUNT_LENGTH = 320
@@ -46,6 +51,9 @@ class Identity:
     settings: IdentitySettings
     key: SigningKey
     hasher: PasswordHasher
+    # Where the links in account emails lead (ECCS_PUBLIC_URL); empty for the command line,
+    # which sends none.
+    public_url: str = ""
 
     def throttle_rules(self) -> ThrottleRules:
         s = self.settings
@@ -68,6 +76,12 @@ class Identity:
             registrations_per_address=rule(
                 "registration_address", s.registrations_per_address, s.registration_window_seconds
             ),
+            password_resets_per_address=rule(
+                "reset_address", s.password_resets_per_address, s.password_reset_window_seconds
+            ),
+            account_emails_per_account=rule(
+                "account_email", s.account_emails_per_account, s.account_email_window_seconds
+            ),
         )
 
     @property
@@ -83,12 +97,23 @@ def session_payload(
         access_token=access_token,
         refresh_token=str(refresh),
         expires_in=ttl,
-        user=UserOut(id=user.id, email=user.email, name=user.name, role=user.role),
+        user=user_out(user),
+    )
+
+
+def user_out(user: UserRow) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        email_verified=user.email_verified,
     )
 
 
 class AccountService:
     def __init__(self, connection: Connection, identity: Identity) -> None:
+        self.connection = connection
         self.identity = identity
         self.users = UserRepository(connection)
         self.tokens = RefreshTokenRepository(connection)
@@ -104,18 +129,37 @@ class AccountService:
             REGISTRATIONS.labels("throttled").inc()
             raise
 
-    async def register(self, email: str, password: str, name: str, role: str = "user") -> UserRow:
-        if problem := password_problem(password, email):
-            raise InvalidInput.on("password", problem)
+    async def create(self, email: str, password: str, name: str, role: str) -> UserRow:
+        """An account made by an operator (`eccs user create`): verified from the start."""
+        check_password(password, email)
         if await self.users.by_email(email) is not None:
             raise EmailTaken(fields=[_taken()])
         hashed = await self.identity.hasher.hash(password)
         try:
-            user = await self.users.add(email, name, hashed, role)
+            return await self.users.add(email, name, hashed, role, verified_at=utcnow())
         except AddressInUse as exc:  # a concurrent sign-up with the same address won the race
             raise EmailTaken(fields=[_taken()]) from exc
-        REGISTRATIONS.labels("created").inc()
-        return user
+
+    async def sign_up(self, email: str, password: str, name: str) -> None:
+        """A new address gets an account and a link to verify it; an address that has an
+        account gets a notice instead.
+
+        Both ways take the same steps: the password is hashed (bcrypt is most of the time
+        taken), a row is written or found, an email is counted and queued; the caller answers
+        the same. Nobody learns from the answer, or from its timing, whether an address has
+        an account.
+        """
+        check_password(password, email)
+        hashed = await self.identity.hasher.hash(password)
+        now = utcnow()
+        user = await self.users.add_if_new(email, name, hashed, "user", verified_at=None)
+        links = AccountLinks(self.connection, self.identity)
+        if user is not None:
+            await links.send_verification(user, now)
+            REGISTRATIONS.labels("created").inc()
+        else:
+            await links.notify_taken(email, now)
+            REGISTRATIONS.labels("address_taken").inc()
 
     async def login(self, email: str, password: str, client_address: str) -> UserRow:
         """Check credentials; failures are recorded (the caller commits them before answering)."""
@@ -146,7 +190,7 @@ class AccountService:
         user = await self.users.by_id(user_id)
         if user is None:
             raise NotAuthenticated("The account of this token no longer exists.")
-        return UserOut(id=user.id, email=user.email, name=user.name, role=user.role)
+        return user_out(user)
 
     async def start_session(self, user: UserRow) -> SessionOut:
         """A new token family: an access token and the first refresh token."""

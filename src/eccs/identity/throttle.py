@@ -8,16 +8,24 @@ while a stranger can never lock the owner out:
 - per account, across addresses: a much higher ceiling (100 / hour) against guessing spread over
   many addresses. It holds back only addresses the account has never signed in from: the owner,
   signing in from where they did before, is never held back by failures that are not theirs.
-Sign-ups are counted per client address (10 / hour), successful or not.
+Sign-ups are counted per client address (10 / hour), successful or not, and so are requests for
+a password-reset link (10 / hour). The emails ECCS sends about an account (links, notices) are
+counted per account (5 / hour), so that nobody can flood an inbox through sign-ups or resets.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from eccs.identity.errors import LoginThrottled, RegistrationThrottled
+from eccs.identity.errors import (
+    AccountEmailThrottled,
+    LoginThrottled,
+    PasswordResetThrottled,
+    RegistrationThrottled,
+)
 from eccs.identity.repository import ThrottleEventRepository
 from eccs.platform.errors import TooManyRequests
 
@@ -35,6 +43,8 @@ class ThrottleRules:
     per_address: ThrottleRule
     per_account: ThrottleRule
     registrations_per_address: ThrottleRule
+    password_resets_per_address: ThrottleRule
+    account_emails_per_account: ThrottleRule
 
     @property
     def longest_window(self) -> timedelta:
@@ -45,6 +55,8 @@ class ThrottleRules:
                 self.per_address,
                 self.per_account,
                 self.registrations_per_address,
+                self.password_resets_per_address,
+                self.account_emails_per_account,
             )
         )
 
@@ -76,9 +88,23 @@ class Throttle:
 
     async def check_registration(self, address: str, now: datetime) -> None:
         """Count a sign-up from this address; raise 429 when it is one too many."""
-        rule = self.rules.registrations_per_address
-        await self._check(rule, address, now, RegistrationThrottled)
-        await self.events.record(rule.scope, address, now)
+        await self._take(self.rules.registrations_per_address, address, now, RegistrationThrottled)
+
+    async def check_reset_request(self, address: str, now: datetime) -> None:
+        """Count a request for a reset link from this address; 429 when it is one too many."""
+        rule = self.rules.password_resets_per_address
+        await self._take(rule, address, now, PasswordResetThrottled)
+
+    async def check_account_email(self, account: uuid.UUID, now: datetime) -> None:
+        """Count an email about this account; 429 when it would be one too many."""
+        rule = self.rules.account_emails_per_account
+        await self._take(rule, str(account), now, AccountEmailThrottled)
+
+    async def _take(
+        self, rule: ThrottleRule, subject: str, now: datetime, error: type[TooManyRequests]
+    ) -> None:
+        await self._check(rule, subject, now, error)
+        await self.events.record(rule.scope, subject, now)
 
     async def _check(
         self,

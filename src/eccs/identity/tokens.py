@@ -1,6 +1,8 @@
-"""Signing access tokens, publishing their public keys, and the refresh-token format.
+"""Signing access tokens, publishing their public keys, and the format of the tokens handed out
+once: refresh tokens and the tokens of emailed links.
 
-A refresh token is `<id>.<secret>`: the id finds the row, only a SHA-256 of the secret is stored.
+Such a token is `<id>.<secret>`: the id finds the row, only a SHA-256 of the secret is stored,
+and the presented secret's hash is compared with it in constant time.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import jwt
 from cryptography.hazmat.primitives import hashes, serialization
@@ -78,7 +80,7 @@ def access_claims(
 
 
 @dataclass(frozen=True)
-class RefreshSecret:
+class Secret:
     id: uuid.UUID
     secret: bytes
 
@@ -93,17 +95,21 @@ class RefreshSecret:
         return hmac.compare_digest(self.digest, stored_digest)
 
     @classmethod
-    def new(cls) -> RefreshSecret:
+    def new(cls) -> Self:
         return cls(uuid.uuid4(), secrets.token_bytes(32))
 
     @classmethod
-    def parse(cls, token: str) -> RefreshSecret | None:
+    def parse(cls, token: str) -> Self | None:
         head, _, tail = token.partition(".")
         try:
             secret = base64.urlsafe_b64decode(tail + "=" * (-len(tail) % 4))
             return cls(uuid.UUID(head), secret) if len(secret) == 32 else None
         except ValueError:
             return None
+
+
+class RefreshSecret(Secret):
+    """A refresh token; it also seals the pair it was exchanged for (two tabs, one rotation)."""
 
     # The successor pair is sealed with a key derived from this secret, so the database alone
     # cannot reveal it; only a client holding this very token can open it again.

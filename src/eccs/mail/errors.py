@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from eccs.platform.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from eccs.platform.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+)
 
 
 class EmailNotFound(NotFound):
@@ -36,3 +43,18 @@ class IdempotencyInProgress(Conflict):
 class IdempotencyMismatch(InvalidInput):
     code = "idempotency_key_reused"
     default_message = "This Idempotency-Key was used with a different request body."
+
+
+class AddressUnverified(Forbidden):
+    code = "address_unverified"
+    default_message = (
+        "Verify your email address before sending: follow the link emailed to you when you"
+        " signed up, or ask for a new one (POST /api/auth/verify-email/resend)."
+    )
+
+
+class SenderGone(NotAuthenticated):
+    code = "sender_gone"
+
+    def __init__(self) -> None:
+        super().__init__("This account was deleted, or this API key revoked or expired.")

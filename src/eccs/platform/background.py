@@ -37,6 +37,12 @@ async def periodically(
             await task
 
 
+async def wait_for_event(event: asyncio.Event, seconds: float) -> None:
+    """Wait until `event` is set or `seconds` have passed, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout=seconds)
+
+
 class Abandoned(Exception):
     """Work cut short by its deadline or by a stop: cancelled, and not waited for."""
 

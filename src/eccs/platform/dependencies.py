@@ -3,15 +3,15 @@ asking. Only endpoints import this module; services get plain values."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from eccs.platform.db import Connection, Database
-from eccs.platform.errors import Forbidden, NotAuthenticated
-from eccs.platform.security import Principal, TokenVerifier
+from eccs.platform.errors import NotAuthenticated
+from eccs.platform.security import Principal, Scope, TokenVerifier
 
 
 async def _request_connection(request: Request) -> AsyncIterator[Connection]:
@@ -24,7 +24,11 @@ Db = Annotated[Connection, Depends(_request_connection, scope="function")]
 """The request's connection, released when the endpoint returns (before the answer is sent)."""
 
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from /api/auth/login.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from /api/auth/login, or an API key (`eccs_...`, made at "
+    "/api/auth/keys) with the scope the endpoint names.",
+)
 
 
 async def _current_user(
@@ -38,12 +42,27 @@ async def _current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(_current_user)]
+"""Anyone signed in: a person, or an API key of any scope."""
 
 
-async def _current_admin(user: CurrentUser) -> Principal:
-    if not user.is_admin:
-        raise Forbidden("This needs the admin role.")
+def _in_scope(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    async def allowed(user: CurrentUser) -> Principal:
+        user.check(scope)
+        return user
+
+    return allowed
+
+
+async def _person(user: CurrentUser) -> Principal:
+    user.check_person()
     return user
 
 
-CurrentAdmin = Annotated[Principal, Depends(_current_admin)]
+# Who may call an endpoint: a person signed in, or an API key with the scope named.
+Sender = Annotated[Principal, Depends(_in_scope(Scope.EMAILS_SEND))]
+Reader = Annotated[Principal, Depends(_in_scope(Scope.EMAILS_READ))]
+TemplateUser = Annotated[Principal, Depends(_in_scope(Scope.TEMPLATES))]
+ContactUser = Annotated[Principal, Depends(_in_scope(Scope.CONTACTS))]
+CurrentAdmin = Annotated[Principal, Depends(_in_scope(Scope.ADMIN))]
+Person = Annotated[Principal, Depends(_person)]
+"""A person signed in with an access token: managing the account is never an API key's to do."""

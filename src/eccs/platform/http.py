@@ -68,7 +68,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 _DESCRIPTIONS = {
     401: "Missing, invalid or expired credentials",
-    403: "Not allowed for this role",
+    403: "Not allowed for this role, this API key's scopes, or an address not yet verified",
     404: "Not found (or not yours)",
     409: "Conflicts with the current state",
     413: "Request body too large",
@@ -255,9 +255,11 @@ class _JsonRoute(APIRoute):
         return handler
 
 
-def api_router(prefix: str, tag: str) -> APIRouter:
-    """The router of one API area; its JSON bodies are decoded by `decode_json`."""
-    return APIRouter(prefix=prefix, tags=[tag], route_class=_JsonRoute)
+def api_router(prefix: str, tag: str, *, scoped: bool = False) -> APIRouter:
+    """The router of one API area; its JSON bodies are decoded by `decode_json`. The routes of a
+    `scoped` one take API keys with a scope, and list the 403 of a key without it."""
+    responses = errors(403) if scoped else None
+    return APIRouter(prefix=prefix, tags=[tag], route_class=_JsonRoute, responses=responses)
 
 
 # --- middleware ---------------------------------------------------------------------------------

@@ -40,8 +40,19 @@ LOGINS = Counter(
 )
 REGISTRATIONS = Counter(
     "eccs_registrations_total",
-    "Sign-ups through the API, by outcome (created, throttled).",
+    "Sign-ups through the API, by outcome (created, address_taken: the address had an account, "
+    "throttled).",
     ["outcome"],
+)
+ACCOUNT_EMAILS = Counter(
+    "eccs_account_emails_total",
+    "Emails ECCS queued about accounts, by kind (verification, already_registered, "
+    "password_reset) and outcome (queued, throttled).",
+    ["kind", "outcome"],
+)
+ACCOUNTS_ERASED = Counter(
+    "eccs_accounts_erased_total",
+    "Deleted accounts whose emails, templates and contacts email-service erased.",
 )
 REFRESH_REUSE = Counter(
     "eccs_refresh_token_reuse_total",

@@ -1,4 +1,5 @@
-"""Composition root of auth-service: accounts, sign-in and the keys that sign access tokens."""
+"""Composition root of auth-service: accounts, sign-in, API keys and the keys that sign access
+tokens."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from eccs.identity.endpoints import router
+from eccs.identity.account_endpoints import router as account
+from eccs.identity.endpoints import router as sign_in
+from eccs.identity.keys import KeyHasher, LocalKeys
 from eccs.identity.passwords import PasswordHasher
 from eccs.identity.repository import (
+    AccountTokenRepository,
     RefreshTokenRepository,
     SignInAddressRepository,
     ThrottleEventRepository,
@@ -23,7 +27,8 @@ from eccs.platform.background import periodically
 from eccs.platform.db import Database
 from eccs.platform.http import create_app
 from eccs.platform.logging import configure_logging
-from eccs.platform.security import CachedVerifier, Principal
+from eccs.platform.revocations import Revocations
+from eccs.platform.security import Authenticator, CachedKeys, CachedVerifier, Principal
 from eccs.platform.service import ReadyChecks, Service
 from eccs.platform.settings import DatabaseSettings, HttpSettings, LogSettings, load
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
@@ -65,8 +70,11 @@ def build(config: AuthConfig) -> Service:
         settings=settings,
         key=SigningKey(settings.private_key_pem()),
         hasher=PasswordHasher(settings.bcrypt_rounds),
+        public_url=settings.public_url(),
     )
+    key_hasher = KeyHasher(settings.api_key_hmac_key())
     database = Database(config.database, application_name="eccs-auth")
+    revocations = Revocations(config.database.libpq_url(), name="auth")
 
     async def housekeeping() -> None:
         now = datetime.now(UTC)
@@ -75,28 +83,38 @@ def build(config: AuthConfig) -> Service:
             await ThrottleEventRepository(connection).purge_before(since)
             await SignInAddressRepository(connection).purge_before(now - identity.known_address_age)
             await RefreshTokenRepository(connection).purge_expired(now)
+            await AccountTokenRepository(connection).purge_expired(now)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.open()
+        await revocations.start()
         app.state.database = database
         app.state.identity = identity
-        app.state.token_verifier = CachedVerifier(LocalVerifier(identity.key))
+        app.state.key_hasher = key_hasher
+        app.state.token_verifier = Authenticator(
+            tokens=CachedVerifier(LocalVerifier(identity.key)),
+            keys=CachedKeys(LocalKeys(database, key_hasher), revocations),
+            revocations=revocations,
+        )
         async with periodically("auth-housekeeping", HOUSEKEEPING_SECONDS, housekeeping):
             yield
+        await revocations.stop()
         await database.close()
 
     checks = ReadyChecks({"postgresql": database.ping})
     app = create_app(
         service="auth",
         title="ECCS auth-service",
-        description="Accounts, sign-in, token refresh and the keys that verify access tokens.",
+        description="Accounts, sign-in, token refresh, API keys and the keys that verify access"
+        " tokens.",
         lifespan=lifespan,
         checks=checks,
         max_request_bytes=config.http.max_request_bytes,
         trusted_proxies=config.http.trusted_proxies,
     )
-    app.include_router(router)
+    app.include_router(sign_in)
+    app.include_router(account)
     return Service("auth", app, checks)
 
 

@@ -1,5 +1,6 @@
-"""Composition root of email-service: the email API, templates, contacts, the operators' API,
-and the outbox relay that publishes what the API commits."""
+"""Composition root of email-service: the email API, templates, contacts, data exports, the
+operators' API, the outbox relay that publishes what the API commits, and the erasure of deleted
+accounts' data."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from fastapi import FastAPI
 from eccs.audit import open_audit_store, ready_check
 from eccs.audit.settings import AuditSettings
 from eccs.contracts.lifecycle import EmailStatus
+from eccs.mail.account.endpoints import router as account
+from eccs.mail.account.erasure import Eraser
 from eccs.mail.contacts.endpoints import router as contacts
 from eccs.mail.dlq.endpoints import router as dlq
+from eccs.mail.emails.endpoints import account_mail_router as account_emails
 from eccs.mail.emails.endpoints import admin_router as email_operations
 from eccs.mail.emails.endpoints import router as emails
 from eccs.mail.emails.repository import EmailRepository
@@ -28,7 +32,14 @@ from eccs.platform.http import create_app
 from eccs.platform.kafka import KafkaSettings
 from eccs.platform.logging import configure_logging
 from eccs.platform.metrics import EMAILS_BY_STATUS
-from eccs.platform.security import CachedVerifier, JwksVerifier
+from eccs.platform.revocations import Revocations
+from eccs.platform.security import (
+    Authenticator,
+    CachedKeys,
+    CachedVerifier,
+    JwksVerifier,
+    RemoteKeyVerifier,
+)
 from eccs.platform.service import ReadyChecks, Service
 from eccs.platform.settings import (
     DatabaseSettings,
@@ -75,6 +86,10 @@ def build(config: EmailConfig) -> Service:
     audit = open_audit_store(config.audit, database, app_name="eccs-email")
     # The relay publishes what the API commits to the outbox; it needs no broker to start.
     relay = OutboxRelay(database, config.kafka, config.relay)
+    revocations = Revocations(database.url, name="email")
+    # Deleted accounts' data is erased as soon as the deletion is heard of.
+    eraser = Eraser(database, audit, settle=config.relay.visibility_timeout)
+    revocations.on_revoked(eraser.wake)
 
     async def housekeeping() -> None:
         async with database.connection() as connection:
@@ -89,10 +104,17 @@ def build(config: EmailConfig) -> Service:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.open()
+        await revocations.start()
+        await eraser.start()
         verifier = JwksVerifier(config.auth.auth_service_url)
+        keys = RemoteKeyVerifier(config.auth.auth_service_url)
         app.state.database = database
         app.state.mail_settings = config.mail
-        app.state.token_verifier = CachedVerifier(verifier)
+        app.state.token_verifier = Authenticator(
+            tokens=CachedVerifier(verifier),
+            keys=CachedKeys(keys, revocations),
+            revocations=revocations,
+        )
         app.state.audit = audit
         app.state.relay = relay  # woken by the routes that write outbox rows
         async with (
@@ -104,6 +126,9 @@ def build(config: EmailConfig) -> Service:
                 yield
             finally:
                 await relay.stop()
+        await eraser.stop()
+        await revocations.stop()
+        await keys.aclose()
         await verifier.aclose()
         await audit.close()
         await database.close()
@@ -121,7 +146,7 @@ def build(config: EmailConfig) -> Service:
         max_request_bytes=config.http.max_request_bytes,
         trusted_proxies=config.http.trusted_proxies,
     )
-    for router in (emails, templates, contacts, dlq, email_operations):
+    for router in (emails, templates, contacts, account, dlq, email_operations, account_emails):
         app.include_router(router)
     return Service("email", app, checks)
 

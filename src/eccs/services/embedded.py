@@ -337,7 +337,7 @@ class EmbeddedMode:
             self.environ,
             self.env,
             self.data.path,
-            self.data.signing_key_file(),
+            self.data.secret_files(),
             self.local_url,
             self.external,
         )
@@ -382,6 +382,11 @@ class EmbeddedMode:
         self.progress.note(
             f"Answering for {self.hosts.shown()}; other names: ECCS_ALLOWED_HOSTS=name,..."
         )
+        if "ECCS_PUBLIC_URL" not in self.environ:
+            self.progress.note(
+                f"Links in account emails lead to {self.local_url}; others need "
+                "ECCS_PUBLIC_URL=http://name-they-use:port"
+            )
 
     async def _has_users(self) -> bool:
         from eccs.identity.repository import any_accounts

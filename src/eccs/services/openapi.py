@@ -32,6 +32,8 @@ def embedded_openapi() -> dict[str, Any]:
             "SMTP_HOST": "localhost",
             "AUTH_SERVICE_URL": "http://localhost:8001",
             "JWT_PRIVATE_KEY_FILE": str(key),
+            "API_KEY_SECRET": "not-a-real-secret-only-to-build-the-document",
+            "ECCS_PUBLIC_URL": "http://localhost:8080",
             "ECCS_DATA_DIR": scratch,
         }
         documents = {

@@ -18,7 +18,7 @@ const session = {
   refresh_token: "r1",
   token_type: "bearer",
   expires_in: 900,
-  user: { id: "u1", email: "ada@example.com", name: "Ada", role: "user" },
+  user: { id: "u1", email: "ada@example.com", name: "Ada", role: "user", email_verified: true },
 };
 
 function showSignIn(at = "/sign-in") {

@@ -9,6 +9,8 @@ import { useSession } from "../../auth/useSession";
 import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
+import { EmailField } from "../../forms/AccountFields";
+import { EMAIL_REQUIRED } from "../../forms/accountRules";
 import { showApiErrors } from "../../forms/apiErrors";
 import { AuthCard } from "./AuthCard";
 
@@ -45,18 +47,16 @@ export function SignInPage() {
   return (
     <AuthCard title="Sign in">
       {ended === "expired" && <Notice>Your session has expired. Sign in to carry on.</Notice>}
+      {ended === "deleted" && (
+        <Notice tone="success">Your account and everything in it were deleted.</Notice>
+      )}
       {problem !== null && <Notice tone="error">{problem}</Notice>}
       <form onSubmit={(event) => void submit(event)} noValidate>
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input
-              {...control}
-              type="email"
-              autoComplete="username"
-              {...form.register("email", { required: "Enter your email address." })}
-            />
-          )}
-        </Field>
+        <EmailField
+          error={errors.email?.message}
+          registration={form.register("email", EMAIL_REQUIRED)}
+          autoComplete="username"
+        />
         <Field label="Password" error={errors.password?.message}>
           {(control) => (
             <input
@@ -71,6 +71,9 @@ export function SignInPage() {
           Sign in
         </Button>
       </form>
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         New here? <Link to={{ pathname: "/sign-up", search: search.toString() }}>Create an account</Link>
       </p>

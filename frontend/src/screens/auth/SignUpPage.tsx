@@ -1,14 +1,16 @@
 import { useState } from "react";
 import { useForm } from "react-hook-form";
-import { Link, Navigate, useNavigate, useSearchParams } from "react-router";
+import { Link, Navigate, useSearchParams } from "react-router";
 import { api, data } from "../../api/client";
 import { nextPage } from "../../auth/nextPage";
-import { startSession } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
 import { showApiErrors } from "../../forms/apiErrors";
+import { EmailField, NewPasswordField } from "../../forms/AccountFields";
+import { EMAIL_REQUIRED, NEW_PASSWORD_RULES } from "../../forms/accountRules";
+import { useMode } from "../../mode";
 import { AuthCard } from "./AuthCard";
 
 interface Registration {
@@ -17,24 +19,48 @@ interface Registration {
   password: string;
 }
 
-// Passwords are 10 to 72 bytes of UTF-8 (bcrypt's limit); the API also refuses common ones.
-const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+/** What sign-up says once it is done: the same whether or not the address had an account. */
+function CheckYourInbox({ email }: { email: string }) {
+  const mode = useMode();
+  return (
+    <AuthCard title="Check your inbox">
+      <Notice tone="success">
+        We sent a message to <strong>{email}</strong>. Follow its link to confirm the address,
+        then sign in.
+      </Notice>
+      <p>
+        Until the address is confirmed you can sign in and look around, but not send email. The
+        link works for 24 hours; once signed in you can ask for a new one.
+      </p>
+      {mode === "embedded" && (
+        <p className="cell-sub">
+          This ECCS runs on this machine: its emails are caught, not delivered. Sign in and open
+          Mail catcher to find the message.
+        </p>
+      )}
+      <p>
+        <Link to="/sign-in">Sign in</Link>
+      </p>
+    </AuthCard>
+  );
+}
 
 export function SignUpPage() {
   const session = useSession();
   const [search] = useSearchParams();
-  const navigate = useNavigate();
   const [problem, setProblem] = useState<string | null>(null);
+  const [registered, setRegistered] = useState<string | null>(null);
   const form = useForm<Registration>({ defaultValues: { name: "", email: "", password: "" } });
   const { errors, isSubmitting } = form.formState;
 
+  if (registered !== null) return <CheckYourInbox email={registered} />;
   if (session !== null && !isSubmitting) return <Navigate to={nextPage(search)} replace />;
 
   const submit = form.handleSubmit(async (registration) => {
     setProblem(null);
     try {
-      startSession(await data(api.POST("/api/auth/register", { body: registration })));
-      void navigate(nextPage(search), { replace: true });
+      const accepted = await data(api.POST("/api/auth/register", { body: registration }));
+      setRegistered(accepted.email);
     } catch (error) {
       setProblem(showApiErrors(error, form.setError, ["name", "email", "password"]));
     }
@@ -53,34 +79,14 @@ export function SignUpPage() {
             />
           )}
         </Field>
-        <Field label="Email" error={errors.email?.message}>
-          {(control) => (
-            <input
-              {...control}
-              type="email"
-              autoComplete="email"
-              {...form.register("email", { required: "Enter your email address." })}
-            />
-          )}
-        </Field>
-        <Field
-          label="Password"
+        <EmailField
+          error={errors.email?.message}
+          registration={form.register("email", EMAIL_REQUIRED)}
+        />
+        <NewPasswordField
           error={errors.password?.message}
-          hint="10 to 72 characters; not your email address or a common password."
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="password"
-              autoComplete="new-password"
-              {...form.register("password", {
-                validate: (value) =>
-                  (utf8Length(value) >= 10 && utf8Length(value) <= 72) ||
-                  "Use 10 to 72 characters.",
-              })}
-            />
-          )}
-        </Field>
+          registration={form.register("password", NEW_PASSWORD_RULES)}
+        />
         <Button type="submit" variant="primary" busy={isSubmitting}>
           Create account
         </Button>

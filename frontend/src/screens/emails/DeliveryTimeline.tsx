@@ -4,6 +4,7 @@ import { DateTime } from "../../components/DateTime";
 // The worker's words for each step, in the reader's. "sent" and "failed" are left out on purpose
 // so the status badge stays the only "Sent"/"Failed" on the page.
 const OUTCOMES: Record<string, string> = {
+  submitted: "Submitted",
   started: "Attempt started",
   accepted: "Accepted",
   refused: "Refused",
@@ -52,7 +53,9 @@ export function DeliveryTimeline({ entries }: { entries: TimelineEntry[] }) {
             {entry.recipient != null && <span className="cell-address"> · {entry.recipient}</span>}
           </p>
           <p className="cell-sub">
-            Attempt {entry.attempt} · <DateTime value={entry.at} style="full" />
+            {/* Attempt 0 is the submission, before any attempt. */}
+            {entry.attempt > 0 && <>Attempt {entry.attempt} · </>}
+            <DateTime value={entry.at} style="full" />
           </p>
           {entry.smtp_code != null && (
             <p className="smtp-reply">

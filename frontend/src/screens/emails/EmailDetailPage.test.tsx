@@ -21,6 +21,7 @@ function email(overrides: Partial<Email> = {}): Email {
     scheduled_at: null,
     expires_at: null,
     sent_at: "2026-11-27T02:43:29Z",
+    api_key: null,
     recipients: [
       {
         address: "someone@example.com",
@@ -104,6 +105,34 @@ describe("an email's page", () => {
     expect(steps[1]).toHaveTextContent("Attempt 1");
     expect(steps[2]).toHaveTextContent("250 2.0.0 OK: queued as 12345");
     expect(steps[2]).toHaveTextContent("Attempt 2");
+  });
+
+  it("names the API key it was sent with, in the facts and as its first step", async () => {
+    stubApi({
+      "GET /api/emails/:id": () =>
+        answer(
+          200,
+          email({
+            api_key: { id: "k1", name: "billing service" },
+            timeline: [
+              {
+                attempt: 0,
+                outcome: "submitted",
+                at: "2026-11-27T02:43:28Z",
+                detail: 'with the API key "billing service"',
+              },
+              { attempt: 1, outcome: "started", at: "2026-11-27T02:43:28Z" },
+            ],
+          }),
+        ),
+    });
+    showEmail();
+    expect(await screen.findByText("the API key “billing service”")).toBeInTheDocument();
+    const steps = within(screen.getByRole("region", { name: "Delivery timeline" })).getAllByRole("listitem");
+    expect(steps[0]).toHaveTextContent('Submitted');
+    expect(steps[0]).toHaveTextContent('with the API key "billing service"');
+    expect(steps[0]).not.toHaveTextContent("Attempt 0");
+    expect(steps[1]).toHaveTextContent("Attempt 1");
   });
 
   it("shows HTML only inside a sandboxed frame, never in the page", async () => {

@@ -48,6 +48,12 @@ export function EmailFacts({ email }: { email: Email }) {
             <dd>{bcc}</dd>
           </div>
         )}
+        {email.api_key !== null && (
+          <div>
+            <dt>Sent with</dt>
+            <dd>the API key “{email.api_key.name}”</dd>
+          </div>
+        )}
         <div>
           <dt>Created</dt>
           <dd>

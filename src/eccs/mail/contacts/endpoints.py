@@ -11,14 +11,14 @@ from fastapi import Query, Response, status
 from eccs.mail.contacts.schemas import ContactIn, ContactOut, ContactPage
 from eccs.mail.contacts.service import ContactService
 from eccs.platform.addresses import SearchText
-from eccs.platform.dependencies import CurrentUser, Db
+from eccs.platform.dependencies import ContactUser, Db
 from eccs.platform.http import api_router, errors
 
-router = api_router("/api/contacts", "contacts")
+router = api_router("/api/contacts", "contacts", scoped=True)
 
 
 @router.post("", status_code=201, response_model=ContactOut, responses=errors(401, 409, 422))
-async def create_contact(body: ContactIn, user: CurrentUser, db: Db) -> ContactOut:
+async def create_contact(body: ContactIn, user: ContactUser, db: Db) -> ContactOut:
     return await ContactService(db).create(user.id, body)
 
 
@@ -26,7 +26,7 @@ async def create_contact(body: ContactIn, user: CurrentUser, db: Db) -> ContactO
     "", response_model=ContactPage, responses=errors(401, 422), summary="List or search contacts"
 )
 async def list_contacts(
-    user: CurrentUser,
+    user: ContactUser,
     db: Db,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -38,18 +38,18 @@ async def list_contacts(
 
 
 @router.get("/{contact_id}", response_model=ContactOut, responses=errors(401, 404, 422))
-async def read_contact(contact_id: uuid.UUID, user: CurrentUser, db: Db) -> ContactOut:
+async def read_contact(contact_id: uuid.UUID, user: ContactUser, db: Db) -> ContactOut:
     return await ContactService(db).get(user.id, contact_id)
 
 
 @router.put("/{contact_id}", response_model=ContactOut, responses=errors(401, 404, 409, 422))
 async def update_contact(
-    contact_id: uuid.UUID, body: ContactIn, user: CurrentUser, db: Db
+    contact_id: uuid.UUID, body: ContactIn, user: ContactUser, db: Db
 ) -> ContactOut:
     return await ContactService(db).update(user.id, contact_id, body)
 
 
 @router.delete("/{contact_id}", status_code=204, responses=errors(401, 404, 422))
-async def delete_contact(contact_id: uuid.UUID, user: CurrentUser, db: Db) -> Response:
+async def delete_contact(contact_id: uuid.UUID, user: ContactUser, db: Db) -> Response:
     await ContactService(db).delete(user.id, contact_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from eccs.platform.dependencies import CurrentAdmin, Db
 from eccs.platform.http import api_router, errors
 from eccs.platform.schemas import Moment
 
-router = api_router("/api/admin/dlq", "operators")
+router = api_router("/api/admin/dlq", "operators", scoped=True)
 
 
 @router.get(

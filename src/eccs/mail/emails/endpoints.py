@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from eccs.audit.events import AuditStore
+from eccs.contracts.account_mail import ACCOUNT_MAIL_SENDER
 from eccs.contracts.lifecycle import EmailStatus
 from eccs.mail.emails.queries import EmailQueries
 from eccs.mail.emails.schemas import Accepted, EmailOut, EmailPage, EmailStats, SendRequest
@@ -23,12 +24,13 @@ from eccs.mail.outbox.wake import WAKES_THE_RELAY
 from eccs.mail.settings import MailSettings
 from eccs.platform.addresses import SearchText
 from eccs.platform.db import Connection, transaction
-from eccs.platform.dependencies import CurrentAdmin, CurrentUser, Db
+from eccs.platform.dependencies import CurrentAdmin, Db, Reader, Sender
 from eccs.platform.http import api_router, errors, json_answer
 from eccs.platform.security import Principal
 
-router = api_router("/api/emails", "emails")
-admin_router = api_router("/api/admin/emails", "operators")
+router = api_router("/api/emails", "emails", scoped=True)
+admin_router = api_router("/api/admin/emails", "operators", scoped=True)
+account_mail_router = api_router("/api/admin/account-emails", "operators", scoped=True)
 SEND_ENDPOINT = "POST /api/emails/send"
 RETRY_ENDPOINT = "POST /api/emails/{id}/retry"
 
@@ -105,7 +107,7 @@ def _answer_202(answer: BaseModel) -> Response:
 )
 async def send(
     body: SendRequest,
-    user: CurrentUser,
+    user: Sender,
     db: Db,
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
@@ -118,38 +120,51 @@ async def send(
     )
 
 
-@router.get(
-    "", response_model=EmailPage, responses=errors(401, 422), summary="Your emails, newest first"
-)
-async def list_emails(
-    user: CurrentUser,
-    db: Db,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+@dataclass(frozen=True)
+class ListQuery:
+    """What a list of emails may be narrowed to, from the query string."""
+
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20
     status: Annotated[
         list[EmailStatus] | None,
         Query(description="Only emails in these states (repeat it: `?status=sent&status=failed`)"),
-    ] = None,
+    ] = None
     q: Annotated[
         SearchText | None, Query(max_length=200, description="Search subject and recipients")
-    ] = None,
-) -> Response:
-    # Written as it comes from the database, without a hundred models made and checked for each
-    # page (most of the cost of a list); a test holds the answer to `EmailPage`.
-    return json_answer(await EmailQueries(db).page(user, status or [], q or None, page, page_size))
+    ] = None
+
+    async def page_of(self, db: Connection, user_id: uuid.UUID) -> Response:
+        # Written as it comes from the database, without a hundred models made and checked for
+        # each page (most of the cost of a list); a test holds the answer to `EmailPage`.
+        queries = EmailQueries(db)
+        page = await queries.page(
+            user_id, self.status or [], self.q or None, self.page, self.page_size
+        )
+        return json_answer(page)
+
+
+Listing = Annotated[ListQuery, Depends()]
+
+
+@router.get(
+    "", response_model=EmailPage, responses=errors(401, 422), summary="Your emails, newest first"
+)
+async def list_emails(user: Reader, db: Db, listing: Listing) -> Response:
+    return await listing.page_of(db, user.id)
 
 
 @router.get(
     "/stats", response_model=EmailStats, responses=errors(401), summary="Counts and series (UTC)"
 )
-async def stats(user: CurrentUser, db: Db) -> EmailStats:
+async def stats(user: Reader, db: Db) -> EmailStats:
     return await EmailQueries(db).stats(user)
 
 
 @router.get(
     "/{email_id}", response_model=EmailOut, responses=errors(401, 404, 422), summary="One email"
 )
-async def read(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTrail) -> EmailOut:
+async def read(email_id: uuid.UUID, user: Reader, db: Db, audit: AuditTrail) -> EmailOut:
     return await EmailService(db, audit).read(user, email_id)
 
 
@@ -161,7 +176,7 @@ async def read(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTrail
     description="Only `scheduled` and `retrying` emails can be cancelled (else 409 `wrong_state`);"
     " nothing more is sent for a cancelled email.",
 )
-async def cancel(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTrail) -> EmailOut:
+async def cancel(email_id: uuid.UUID, user: Sender, db: Db, audit: AuditTrail) -> EmailOut:
     async with transaction(db):
         return await EmailService(db, audit).cancel(user, email_id)
 
@@ -180,7 +195,7 @@ async def cancel(email_id: uuid.UUID, user: CurrentUser, db: Db, audit: AuditTra
 )
 async def retry(
     email_id: uuid.UUID,
-    user: CurrentUser,
+    user: Sender,
     db: Db,
     settings: Settings,
     audit: AuditTrail,
@@ -210,3 +225,26 @@ async def retry(
 async def abandon(email_id: uuid.UUID, admin: CurrentAdmin, db: Db, audit: AuditTrail) -> EmailOut:
     async with transaction(db):
         return await EmailService(db, audit).abandon(email_id, actor=admin.email)
+
+
+@admin_router.get(
+    "/{email_id}",
+    response_model=EmailOut,
+    responses=errors(401, 403, 404, 422),
+    summary="Any email, with its timeline",
+    description="For operators: whoever sent it, ECCS itself included (account emails).",
+)
+async def read_any(email_id: uuid.UUID, admin: CurrentAdmin, db: Db, audit: AuditTrail) -> EmailOut:
+    return await EmailService(db, audit).read(None, email_id)
+
+
+@account_mail_router.get(
+    "",
+    response_model=EmailPage,
+    responses=errors(401, 403, 422),
+    summary="The emails ECCS sent about accounts, newest first",
+    description="Address verifications, notices of sign-ups with a taken address, password"
+    " resets: each has a timeline at `GET /api/admin/emails/{id}`. `q` finds an address.",
+)
+async def list_account_emails(admin: CurrentAdmin, db: Db, listing: Listing) -> Response:
+    return await listing.page_of(db, ACCOUNT_MAIL_SENDER)

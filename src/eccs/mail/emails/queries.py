@@ -3,6 +3,7 @@ by state come from the counters the database keeps (contracts/tables.py, EmailCo
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,12 +20,17 @@ class EmailQueries:
         self.emails = EmailRepository(connection)
 
     async def page(
-        self, user: Principal, statuses: Sequence[str], q: str | None, page: int, page_size: int
+        self,
+        user_id: uuid.UUID,
+        statuses: Sequence[str],
+        q: str | None,
+        page: int,
+        page_size: int,
     ) -> dict[str, Any]:
         """A page in `EmailPage`'s shape, made of the database's rows as they are: the query
         selects exactly an `EmailSummary`'s fields, so there is nothing to check or convert."""
         offset = (page - 1) * page_size
-        total, rows = await self.emails.page(user.id, statuses, q, offset, page_size)
+        total, rows = await self.emails.page(user_id, statuses, q, offset, page_size)
         items = [dict(row) for row in rows]
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 

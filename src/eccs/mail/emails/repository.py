@@ -1,7 +1,9 @@
 """All SQL about emails, their recipients and attachments (the tables: contracts/tables.py).
 
-The send is one statement: the quota check, the email, its recipients and attachments, the
-user's send count and the outbox row, written together or not at all, in one round trip.
+The send is one statement: the sender's check, the quota check, the email, its recipients and
+attachments, the user's send count and the outbox row, written together or not at all, in one
+round trip. The sender's check reads auth-service's tables (docs/architecture.md): the account
+must still exist with its address verified, and the API key, if one sent it, must still exist.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class NewEmail:
     # (filename, content type, bytes)
     attachments: list[tuple[str, str, bytes]]
     request: outbox.OutboxRow
+    # The API key it is sent with, if any, and the key's name now.
+    api_key_id: uuid.UUID | None = None
+    api_key_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,15 +65,22 @@ class SendCounts:
     accepted: bool
     this_hour: int
     last_hour: int
+    # Whether the sender's address is verified; None: the account or its key is gone.
+    verified: bool | None
 
 
 _SEND = f"""
-WITH counted AS (
+WITH sender AS (
+    SELECT u.email_verified_at IS NOT NULL AS verified FROM users u
+    WHERE u.id = $2 AND ($32::uuid IS NULL OR EXISTS (
+        SELECT FROM api_keys k WHERE k.id = $32 AND k.user_id = $2
+          AND (k.expires_at IS NULL OR k.expires_at > $12)))
+), counted AS (
     SELECT coalesce(sum(count) FILTER (WHERE hour = $23), 0) AS this_hour,
            coalesce(sum(count) FILTER (WHERE hour = $23 - interval '1 hour'), 0) AS last_hour
     FROM send_counts WHERE user_id = $2 AND hour >= $23 - interval '1 hour'
 ), allowed AS (
-    SELECT FROM counted WHERE this_hour + last_hour * $24 < $25
+    SELECT FROM counted, sender WHERE sender.verified AND this_hour + last_hour * $24 < $25
 ), quota AS (
     INSERT INTO send_counts (user_id, hour, shard, count)
     SELECT $2, $23, pg_backend_pid() % {COUNTER_SHARDS}, 1 FROM allowed
@@ -76,8 +88,9 @@ WITH counted AS (
 ), email AS (
     INSERT INTO emails (id, user_id, sender_name, sender_email, subject, text_body, html_body,
                         template_id, status, scheduled_at, expires_at, created_at, updated_at,
-                        to_addresses, recipient_count)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14 FROM allowed
+                        to_addresses, recipient_count, api_key_id, api_key_name)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $32, $33
+    FROM allowed
 ), recipients AS (
     INSERT INTO email_recipients (email_id, position, kind, address)
     SELECT $1, r.position, r.kind, r.address
@@ -90,7 +103,9 @@ WITH counted AS (
 ), request AS (
     {outbox.insert_sql(26, only_if="EXISTS (SELECT FROM allowed)")}
 )
-SELECT EXISTS (SELECT FROM allowed) AS accepted, this_hour, last_hour FROM counted
+SELECT EXISTS (SELECT FROM allowed) AS accepted, this_hour, last_hour,
+       (SELECT verified FROM sender) AS verified
+FROM counted
 """
 
 # What GET /api/emails shows of each email, in `EmailSummary`'s order: no other table is read.
@@ -142,9 +157,13 @@ class EmailRepository:
             quota.previous_weight,
             quota.limit,
             *outbox.columns([email.request]),
+            email.api_key_id,
+            email.api_key_name,
         )
         assert row is not None
-        return SendCounts(row["accepted"], int(row["this_hour"]), int(row["last_hour"]))
+        return SendCounts(
+            row["accepted"], int(row["this_hour"]), int(row["last_hour"]), row["verified"]
+        )
 
     async def get(self, email_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Any:
         """One email (a user's own, unless `user_id` is None: operators see any)."""

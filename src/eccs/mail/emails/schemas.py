@@ -114,8 +114,9 @@ class AttachmentOut(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    """One step of a delivery attempt: started, accepted, refused, deferred (a temporary
-    failure), retry_scheduled, sent, dead_lettered, ..."""
+    """One step in an email's life: submitted (attempt 0), then the steps of each delivery
+    attempt: started, accepted, refused, deferred (a temporary failure), retry_scheduled, sent,
+    dead_lettered, ..."""
 
     attempt: int
     recipient: str | None = None
@@ -138,6 +139,13 @@ class EmailSummary(BaseModel):
     sent_at: datetime | None
 
 
+class ApiKeyRef(BaseModel):
+    """The API key an email was sent with, as it was named then."""
+
+    id: uuid.UUID
+    name: str
+
+
 class EmailOut(BaseModel):
     id: uuid.UUID
     subject: str
@@ -152,9 +160,15 @@ class EmailOut(BaseModel):
     scheduled_at: datetime | None
     expires_at: datetime | None
     sent_at: datetime | None
+    api_key: ApiKeyRef | None = Field(
+        description="The API key it was sent with; none when a person sent it signed in."
+    )
     recipients: list[RecipientOut]
     attachments: list[AttachmentOut]
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineEntry] = Field(
+        description="Its submission (attempt 0: who sent it, and with which API key), then "
+        "every step of every delivery attempt, oldest first."
+    )
 
 
 class EmailPage(BaseModel):

@@ -12,7 +12,7 @@ from eccs.contracts.lifecycle import EmailStatus
 from eccs.contracts.messages import RequestReason
 from eccs.mail.emails.repository import EmailRepository, NewEmail, SendCounts, quota_window
 from eccs.mail.emails.schemas import Accepted, SendRequest
-from eccs.mail.errors import QuotaExceeded
+from eccs.mail.errors import AddressUnverified, QuotaExceeded, SenderGone
 from eccs.mail.settings import MailSettings
 from eccs.mail.templates.rendering import Rendered, render_parts
 from eccs.mail.templates.repository import TemplateRepository
@@ -61,6 +61,10 @@ class Sending:
         email = _new_email(user, request, content, envelope, now, due, scheduled)
         quota = quota_window(self.settings.send_quota_per_hour, now)
         counts = await self.emails.send(email, quota)
+        if counts.verified is None:
+            raise SenderGone()
+        if not counts.verified:
+            raise AddressUnverified()
         if not counts.accepted:
             raise QuotaExceeded(
                 f"The quota of {quota.limit} emails per hour is used up.",
@@ -143,6 +147,8 @@ def _new_email(
         recipients=envelope.recipients,
         attachments=[(a.filename, a.content_type, a.content_base64) for a in request.attachments],
         request=request_row,
+        api_key_id=user.api_key.id if user.api_key else None,
+        api_key_name=user.api_key.name if user.api_key else None,
     )
 
 

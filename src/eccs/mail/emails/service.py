@@ -15,10 +15,17 @@ import structlog
 
 from eccs.audit.events import AuditEvent, AuditStore
 from eccs.contracts import outbox
+from eccs.contracts.account_mail import ACCOUNT_MAIL_SENDER
 from eccs.contracts.lifecycle import CANCELLABLE, FINAL, EmailStatus
 from eccs.contracts.messages import RequestReason
 from eccs.mail.emails.repository import EmailRepository
-from eccs.mail.emails.schemas import AttachmentOut, EmailOut, RecipientOut, TimelineEntry
+from eccs.mail.emails.schemas import (
+    ApiKeyRef,
+    AttachmentOut,
+    EmailOut,
+    RecipientOut,
+    TimelineEntry,
+)
 from eccs.mail.errors import EmailNotFound, NothingToRetry, WrongEmailState
 from eccs.platform.db import Connection
 from eccs.platform.errors import FieldProblem
@@ -39,8 +46,9 @@ class EmailService:
         self.emails = EmailRepository(connection)
         self.audit = audit
 
-    async def read(self, user: Principal, email_id: uuid.UUID) -> EmailOut:
-        email = await self.emails.get(email_id, user.id)
+    async def read(self, user: Principal | None, email_id: uuid.UUID) -> EmailOut:
+        """A user's own email, or any email for an operator (`user` None)."""
+        email = await self.emails.get(email_id, user.id if user else None)
         if email is None:
             raise EmailNotFound()
         return await self._answer(email)
@@ -129,9 +137,10 @@ class EmailService:
             scheduled_at=email["scheduled_at"],
             expires_at=email["expires_at"],
             sent_at=email["sent_at"],
+            api_key=_key_of(email),
             recipients=[RecipientOut(**recipient) for recipient in recipients],
             attachments=[AttachmentOut(**attachment) for attachment in attachments],
-            timeline=await self._timeline(email["id"]),
+            timeline=[_submitted(email), *await self._timeline(email["id"])],
         )
 
     async def _timeline(self, email_id: uuid.UUID) -> list[TimelineEntry]:
@@ -159,6 +168,23 @@ class EmailService:
             )
             for event in events
         ]
+
+
+def _key_of(email: Any) -> ApiKeyRef | None:
+    if email["api_key_id"] is None:
+        return None
+    return ApiKeyRef(id=email["api_key_id"], name=email["api_key_name"])
+
+
+def _submitted(email: Any) -> TimelineEntry:
+    """The first step of every email: who handed it in, and how."""
+    if email["api_key_id"] is not None:
+        how = f'with the API key "{email["api_key_name"]}"'
+    elif email["user_id"] == ACCOUNT_MAIL_SENDER:
+        how = "by ECCS, about an account"
+    else:
+        how = "by its sender, signed in"
+    return TimelineEntry(attempt=0, outcome="submitted", at=email["created_at"], detail=how)
 
 
 async def requeue_failed(

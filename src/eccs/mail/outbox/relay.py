@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,8 +38,15 @@ from eccs.contracts.outbox import add_to_outbox, delivery_request
 from eccs.contracts.topics import EMAIL_REQUESTED, TRACEPARENT_HEADER
 from eccs.mail.outbox.repository import DueRow, OutboxRepository
 from eccs.platform import kafka
-from eccs.platform.background import Abandoned, bounded, drop_outcome, periodically
+from eccs.platform.background import (
+    Abandoned,
+    bounded,
+    drop_outcome,
+    periodically,
+    wait_for_event,
+)
 from eccs.platform.db import Database
+from eccs.platform.listening import MAX_BACKOFF_SECONDS, FailureLog
 from eccs.platform.logging import describe
 from eccs.platform.metrics import (
     OUTBOX_BACKLOG,
@@ -60,8 +66,6 @@ PURGE_SECONDS = 60.0
 # Published rows are kept this long (to look into a recent publish), then deleted in batches.
 RETENTION = timedelta(hours=1)
 PURGE_BATCH = 5_000
-FAILURE_LOG_SECONDS = 30.0
-MAX_BACKOFF_SECONDS = 10.0
 # On shutdown, an in-flight batch gets this long to be acknowledged before it is abandoned.
 SHUTDOWN_GRACE_SECONDS = 5.0
 
@@ -86,38 +90,6 @@ class RelaySettings(Fragment):
 
 class RelayNotPublishing(Exception):
     """Why the relay cannot publish right now (reported by /ready; sends are still accepted)."""
-
-
-class FailureLog:
-    """Logs the first failure of an outage at once, then one line per period with a count.
-
-    An outage of hours is a handful of lines, not one per round, and never one per row.
-    """
-
-    def __init__(self, what: str, every: float = FAILURE_LOG_SECONDS) -> None:
-        self.what = what
-        self.every = every
-        self.failures = 0
-        self.last_logged: float | None = None
-
-    def failed(self, exc: BaseException) -> None:
-        self.failures += 1
-        now = time.monotonic()
-        if self.last_logged is None or now - self.last_logged >= self.every:
-            log.warning(f"{self.what}_failed", error=describe(exc), failures_so_far=self.failures)
-            self.last_logged = now
-
-    def recovered(self) -> None:
-        if self.failures:
-            log.info(f"{self.what}_recovered", failures=self.failures)
-        self.failures = 0
-        self.last_logged = None
-
-
-async def wait_for_event(event: asyncio.Event, seconds: float) -> None:
-    """Wait until `event` is set or `seconds` have passed, whichever comes first."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=seconds)
 
 
 class OutboxRelay:

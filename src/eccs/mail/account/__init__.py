@@ -1,0 +1,1 @@
+"""A person's data as a whole: erased when their account is deleted, exported on request."""
