@@ -459,6 +459,24 @@ async def test_an_email_stuck_in_flight_is_requested_again_once_with_the_next_at
     assert EmailRequestedV1.model_validate_json(record.value).reason == "redelivery"
 
 
+async def test_an_email_whose_request_just_went_out_is_not_requested_again(
+    kafka: KafkaServer, relay_db: str, relay_conn: asyncpg.Connection
+) -> None:
+    """Accepted long ago (the broker was down) and published just now, a queued email waits its
+    full visibility timeout from the publication, not from its acceptance."""
+    late = await add_email(relay_conn, "queued", idle=timedelta(hours=1))
+    await add_requests(relay_conn, [late])
+    redeliveries = counter("eccs_outbox_redeliveries_total")
+
+    async with relay_running(relay_db, kafka.bootstrap, EMAIL_VISIBILITY_TIMEOUT_SECONDS=3):
+        await eventually(lambda: no_backlog(relay_conn), 20, "the request is published")
+        await asyncio.sleep(1.5)  # swept (every second) while its request is fresh
+        assert await requests_for(relay_conn, late, 1)
+        await eventually(lambda: requests_for(relay_conn, late, 2), 10, "requested again")
+
+    assert counter("eccs_outbox_redeliveries_total") - redeliveries == 1
+
+
 async def requests_for(conn: asyncpg.Connection, email_id: uuid.UUID, count: int) -> bool:
     rows = await conn.fetchval("SELECT count(*) FROM outbox WHERE email_id = $1", email_id)
     return int(rows) == count

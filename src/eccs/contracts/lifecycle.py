@@ -54,11 +54,12 @@ class RecipientKind(StrEnum):
 
 # Waiting for a delivery request to come due; the owner may still withdraw them.
 CANCELLABLE = frozenset({EmailStatus.SCHEDULED, EmailStatus.RETRYING})
-# A published delivery request moves these to `queued` (the relay marks them so).
-BECOME_QUEUED = frozenset({EmailStatus.SCHEDULED, EmailStatus.RETRYING, EmailStatus.QUEUED})
+# A published delivery request moves these to `queued` (the relay marks them so). A send due at
+# once is `queued` from the start.
+BECOME_QUEUED = CANCELLABLE
 # A worker may claim an attempt of these: `scheduled` and `retrying` too, since a worker can read
 # the request before the relay's transaction that marks the email `queued` has committed.
-CLAIMABLE = BECOME_QUEUED
+CLAIMABLE = BECOME_QUEUED | {EmailStatus.QUEUED}
 # A worker should be busy with these; past the visibility timeout they are requested again.
 IN_FLIGHT = frozenset({EmailStatus.QUEUED, EmailStatus.SENDING})
 # Nothing more happens to these by themselves.

@@ -61,7 +61,14 @@ class Email(Base):
         # A user's emails newest first (the list), also within a state (its status filter).
         Index("ix_emails_user_created", "user_id", text("created_at DESC"), text("id DESC")),
         Index("ix_emails_user_status_created", "user_id", "status", text("created_at DESC")),
-        Index("ix_emails_user_sent", "user_id", "sent_at"),
+        # Only sent emails are in it: an email gets into it once, when it is sent, rather than
+        # with every change of its state before.
+        Index(
+            "ix_emails_user_sent",
+            "user_id",
+            "sent_at",
+            postgresql_where=text("sent_at IS NOT NULL"),
+        ),
         # The DLQ API lists failed emails by when they failed.
         Index(
             "ix_emails_failed",

@@ -62,9 +62,11 @@ class OutboxRepository:
         )
 
     async def queue_emails(self, email_ids: Sequence[uuid.UUID]) -> None:
-        """Their request is on its way: `queued`, with the visibility timeout counting from now.
+        """Their request is on its way: scheduled and retrying emails become `queued`.
 
-        Emails in any other state (sending, sent, failed, cancelled) are left alone.
+        Emails in any other state are left alone: one already `queued` (a send due at once) is
+        not written again, which would cost a new version of its row for every send; the
+        visibility timeout counts from its request's publication (`requeue_stale`).
         """
         await self.connection.execute(
             "UPDATE emails SET status = $2, updated_at = statement_timestamp()"
@@ -85,8 +87,9 @@ class OutboxRepository:
     async def requeue_stale(self, idle_for: timedelta, limit: int) -> list[tuple[uuid.UUID, int]]:
         """Move in-flight emails idle for longer than `idle_for` back to `queued`.
 
-        Only emails with no unpublished request: one already waiting in the outbox will deliver
-        them. Rows another replica is sweeping are skipped. Returns (email id, attempts).
+        Idle: not changed, and no request published, for that long; and no request waiting in
+        the outbox, which will deliver them. Rows another replica is sweeping are skipped.
+        Returns (email id, attempts).
         """
         rows = await self.connection.fetch(
             """
@@ -95,7 +98,9 @@ class OutboxRepository:
                 SELECT e.id FROM emails e
                 WHERE e.status = ANY($4::text[]) AND e.updated_at < now() - $1::interval
                   AND NOT EXISTS (SELECT FROM outbox o
-                                  WHERE o.email_id = e.id AND o.published_at IS NULL)
+                                  WHERE o.email_id = e.id
+                                    AND (o.published_at IS NULL
+                                         OR o.published_at >= now() - $1::interval))
                 ORDER BY e.updated_at LIMIT $2
                 FOR UPDATE SKIP LOCKED)
             RETURNING id, attempts
