@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +24,7 @@ from eccs.audit.events import (
     AuditEvent,
     check_limit,
     purge_cutoff,
+    values_of,
 )
 
 log = structlog.get_logger(__name__)
@@ -148,7 +148,11 @@ class MongoAuditStore:
 
 def _document(event: AuditEvent) -> Document:
     # Absent fields are left out rather than stored as null: most events have only a few.
-    return {name: value for name, value in asdict(event).items() if value is not None}
+    return {
+        name: value
+        for name, value in zip(EVENT_FIELDS, values_of(event), strict=True)
+        if value is not None
+    }
 
 
 def _event(document: Mapping[str, Any]) -> AuditEvent:

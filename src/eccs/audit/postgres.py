@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import astuple
 from datetime import datetime
 
 import asyncpg
@@ -20,6 +19,7 @@ from eccs.audit.events import (
     AuditEvent,
     check_limit,
     purge_cutoff,
+    values_of,
 )
 from eccs.platform.db import Database
 
@@ -66,7 +66,7 @@ class PostgresAuditStore:
         if not events:
             return
         # One statement, however many events: it commits by itself, in one round trip.
-        rows = [astuple(event) for event in events]
+        rows = [values_of(event) for event in events]
         async with self._database.connection() as connection:
             await connection.execute(_INSERT, *(list(column) for column in zip(*rows, strict=True)))
 
