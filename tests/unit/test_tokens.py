@@ -200,6 +200,17 @@ def test_each_refresh_token_is_new() -> None:
         f"{uuid.uuid4()}.{b64(bytes(32))[:-1]}",  # truncated
         f"{uuid.uuid4()}.ünïcode",
     ],
+    ids=[
+        "empty",
+        "no dot",
+        "id alone",
+        "no secret",
+        "not an id",
+        "31 bytes",
+        "33 bytes",
+        "truncated",
+        "not base64",
+    ],
 )
 def test_a_malformed_refresh_token_parses_to_none(text: str) -> None:
     assert RefreshSecret.parse(text) is None
