@@ -131,6 +131,8 @@ def serve(
     if workers > 1:
         _share_metrics_between_workers()
     try:
+        if workers > 1:
+            _check_configuration(service)
         uvicorn.run(
             factory,
             factory=True,
@@ -146,6 +148,15 @@ def serve(
         )
     except ConfigError as exc:
         raise fail(str(exc)) from exc
+
+
+def _check_configuration(service: str) -> None:
+    """uvicorn builds the application in each worker process, where a configuration error would
+    be a traceback in every one of them (and a restart loop in a container): checked here first,
+    it is one line."""
+    import importlib
+
+    importlib.import_module(f"eccs.services.{service.replace('-', '_')}").configuration()
 
 
 def _share_metrics_between_workers() -> None:

@@ -42,14 +42,15 @@ class SmtpSettings(Fragment):
     def _plain_address(cls, value: str) -> str:
         """One bare address (user@domain), since it is both the envelope sender and From."""
         value = value.strip()
+        plain = "SMTP_FROM must be one plain address like no-reply@example.com"
+        if "<" in value:  # `Name <address>`: the sender's own name is the display name
+            raise ValueError(f"{plain}, without a name: each email shows its sender's name")
         try:
             address = Address(addr_spec=value)
         except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
-            raise ValueError(
-                f"SMTP_FROM must be one plain address like no-reply@example.com: {exc}"
-            ) from exc
+            raise ValueError(f"{plain}: {exc}") from exc
         if not address.domain:
-            raise ValueError("SMTP_FROM must be one plain address like no-reply@example.com")
+            raise ValueError(plain)
         return value
 
     def require_secrets(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values people paste from examples; a service refuses to start with any of them as a secret.
@@ -52,7 +52,24 @@ def load(fragment: type[F], environ: Mapping[str, str] | None = None) -> F:
             values[field] = names[field]
         elif f"{field}_file" in names:  # a mounted secret: NAME_FILE holds a path
             values[field] = _read_secret_file(field.upper(), names[f"{field}_file"])
-    return fragment.model_validate(values)
+    try:
+        return fragment.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc)) from None
+
+
+def _problems(error: ValidationError) -> str:
+    """One line naming each variable and what is wrong with it (never its value: it may be a
+    secret)."""
+    return "; ".join(
+        _problem(".".join(str(part) for part in problem["loc"]).upper(), problem["msg"])
+        for problem in error.errors(include_url=False, include_input=False)
+    )
+
+
+def _problem(variable: str, message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    return message if message.startswith(variable) else f"{variable}: {message}"
 
 
 def comma_list(value: object) -> object:

@@ -48,4 +48,9 @@ def build(settings: AlertRelaySettings) -> Service:
 def app_from_environment(environ: Mapping[str, str] | None = None) -> FastAPI:
     """For `eccs serve alert-relay`."""
     configure_logging(load(LogSettings, environ), "alert-relay")
-    return build(load(AlertRelaySettings, environ)).app
+    return build(configuration(environ)).app
+
+
+def configuration(environ: Mapping[str, str] | None = None) -> AlertRelaySettings:
+    """The service's configuration from the environment; ConfigError says what is wrong."""
+    return load(AlertRelaySettings, environ)

@@ -121,4 +121,9 @@ def build(config: AuthConfig) -> Service:
 def app_from_environment() -> FastAPI:
     """For `eccs serve auth` (uvicorn builds it in each worker process)."""
     configure_logging(load(LogSettings), "auth")  # in each worker process uvicorn starts
-    return build(AuthConfig.from_environ()).app
+    return build(configuration()).app
+
+
+def configuration() -> AuthConfig:
+    """The service's configuration from the environment; ConfigError says what is wrong."""
+    return AuthConfig.from_environ()

@@ -154,4 +154,9 @@ def build(config: EmailConfig) -> Service:
 def app_from_environment() -> FastAPI:
     """For `eccs serve email` (uvicorn builds it in each worker process)."""
     configure_logging(load(LogSettings), "email")  # in each worker process uvicorn starts
-    return build(EmailConfig.from_environ()).app
+    return build(configuration()).app
+
+
+def configuration() -> EmailConfig:
+    """The service's configuration from the environment; ConfigError says what is wrong."""
+    return EmailConfig.from_environ()

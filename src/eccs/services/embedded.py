@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -440,7 +439,7 @@ def run(host: str, port: int | None, console: Console) -> None:
     _quiet_libraries()
     try:
         settings = load(EmbeddedSettings)
-    except ValidationError as exc:
+    except ConfigError as exc:
         raise EmbeddedError(configuration_problem(exc)) from exc
     mode = EmbeddedMode(os.environ, settings, host, port, console)
     try:
@@ -449,8 +448,6 @@ def run(host: str, port: int | None, console: Console) -> None:
     except EmbeddedError:
         raise
     except ConfigError as exc:
-        raise EmbeddedError(str(exc)) from exc
-    except ValidationError as exc:
         raise EmbeddedError(configuration_problem(exc)) from exc
     except Exception as exc:  # a bug: keep the traceback for the report, show one line
         log = mode.data.logs / "eccs-up-error.log"
@@ -462,12 +459,9 @@ def run(host: str, port: int | None, console: Console) -> None:
         ) from exc
 
 
-def configuration_problem(exc: ValidationError) -> str:
+def configuration_problem(exc: ConfigError) -> str:
     """A settings error as the variables the user set: `SMTP_PORT: Input should be ...`."""
-    problems = [
-        f"{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors()
-    ]
-    return f"invalid configuration: {'; '.join(problems[:3])}; fix the variable and start again"
+    return f"invalid configuration: {exc}; fix the variable and start again"
 
 
 def _loop_factory() -> Any:

@@ -127,7 +127,12 @@ def build(config: NotificationConfig) -> Service:
 def app_from_environment() -> FastAPI:
     """For `eccs serve notification` (uvicorn builds it in each worker process)."""
     configure_logging(load(LogSettings), "notification")  # in each worker process uvicorn starts
-    return build(NotificationConfig.from_environ()).app
+    return build(configuration()).app
+
+
+def configuration() -> NotificationConfig:
+    """The service's configuration from the environment; ConfigError says what is wrong."""
+    return NotificationConfig.from_environ()
 
 
 async def _prepare(audit: AuditStore) -> None:
