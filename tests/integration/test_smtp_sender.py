@@ -571,7 +571,7 @@ def test_settings_read_the_documented_variables() -> None:
 
 @pytest.mark.parametrize("value", ["not-an-address", "Mailer <mailer@example.com>", "a@b, c@d"])
 def test_smtp_from_must_be_one_plain_address(value: str) -> None:
-    with pytest.raises(ConfigError, match="^SMTP_FROM must be one plain address"):
+    with pytest.raises(ConfigError, match=r"^SMTP_FROM must be one plain address"):
         load(SmtpSettings, {"SMTP_FROM": value})
 
 
