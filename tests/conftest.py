@@ -32,7 +32,8 @@ TABLES = (
     "users, refresh_tokens, throttle_events, sign_in_addresses, account_tokens, api_keys,"
     " account_erasures, emails, email_recipients,"
     " email_attachments, outbox, templates, contacts, idempotency_keys, audit_events,"
-    " email_counts, send_counts"
+    " email_counts, send_counts, email_batches, suppressions, webhook_endpoints, webhook_events,"
+    " webhook_deliveries, webhook_attempts"
 )
 # The gateway's address as the services see it: X-Forwarded-For is believed only from here.
 PROXY_ADDRESS = "127.0.0.2"

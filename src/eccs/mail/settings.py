@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 
 from eccs.platform.settings import Fragment
 
@@ -16,3 +18,15 @@ class MailSettings(Fragment):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     # How far ahead `scheduled_at` may be.
     max_schedule_days: int = Field(default=30, ge=1, le=3650)
+    # Where recipients reach ECCS (the gateway): the one-click unsubscribe links point there.
+    eccs_public_url: str | None = None
+
+    @field_validator("eccs_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(f"{value!r} is not a base URL like https://mail.example.com")
+        return value.strip().rstrip("/")
