@@ -252,6 +252,11 @@ class WebhookDispatcher:
         metrics.WEBHOOK_ENDPOINTS_DISABLED.inc()
         metrics.WEBHOOK_GIVEN_UP.labels("endpoint_disabled").inc(given_up)
         log.warning("webhook_endpoint_disabled", endpoint_id=str(due.endpoint_id))
+        if self.notify_owner is not None:  # now, rather than at the next round of notices
+            try:
+                await self.send_notices()
+            except Exception as exc:  # the periodic round tries again
+                log.warning("webhook_notice_not_sent", error=describe(exc))
 
     # --- housekeeping ---------------------------------------------------------------------------
 

@@ -1,0 +1,556 @@
+"""Webhooks and suppressions end to end, on real servers: email-service and the notification
+worker (with its dispatcher) as processes, Apache Kafka, an SMTP server whose answers each test
+scripts, real HTTP receivers that check every signature (one that fails then recovers, one that
+hangs, one that redirects), and a DNS server whose answers a test can change.
+
+Receivers listen on this machine's own (non-loopback) address, which the services are told to
+allow (WEBHOOK_ALLOWED_NETWORKS, as for an on-premise receiver); names are resolved through the
+test DNS server (WEBHOOK_DNS_SERVERS). Everything else, loopback included, is refused as it is
+in production.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Database, Service, start_service, unavailable
+from tests.integration.conftest import PASSWORD, error_of, fields_of
+from tests.servers.dns import DnsServer
+from tests.servers.kafka import KafkaServer
+from tests.servers.receivers import Received, Receiver, machine_address
+from tests.servers.smtp import SmtpServer
+from tests.waiting import wait_for
+
+HOOK_TIMEOUT = 1.0
+PER_ENDPOINT = 2
+DISABLE_AFTER = 4.0
+PRIVATE = "10.20.30.40"
+
+
+@pytest.fixture(scope="module")
+def host() -> str:
+    address = machine_address()
+    if address is None:
+        unavailable("this machine has no address but loopback for the test receivers")
+    assert address is not None
+    return address
+
+
+@pytest.fixture(scope="module")
+def dns() -> Iterator[DnsServer]:
+    with DnsServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def hook_env(
+    host: str, dns: DnsServer, kafka: KafkaServer, service_env: dict[str, str]
+) -> dict[str, str]:
+    return {
+        **service_env,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "WEBHOOK_ALLOWED_NETWORKS": f"{host}/32",
+        "WEBHOOK_DNS_SERVERS": f"127.0.0.1:{dns.port}",
+        "WEBHOOK_TIMEOUT_SECONDS": str(HOOK_TIMEOUT),
+        "WEBHOOK_ENDPOINT_CONCURRENCY": str(PER_ENDPOINT),
+        "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
+        "WEBHOOK_RETRY_MAX_SECONDS": "1",
+        "WEBHOOK_RETRY_WINDOW_SECONDS": "120",
+        "WEBHOOK_DISABLE_AFTER_SECONDS": str(DISABLE_AFTER),
+        "WEBHOOK_POLL_SECONDS": "0.2",
+    }
+
+
+@pytest.fixture(scope="module")
+def mail_service(hook_env: dict[str, str], auth_url: str, work_dir: Path) -> Iterator[Service]:
+    """email-service told about the test DNS server and the receivers' network."""
+    service = start_service("email", {**hook_env, "AUTH_SERVICE_URL": auth_url}, work_dir)
+    yield service
+    service.process.terminate()
+    service.process.wait(10)
+
+
+def start_worker(env: dict[str, str], smtp: SmtpServer, work_dir: Path) -> Service:
+    return start_service(
+        "notification",
+        {
+            **env,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp.port),
+            "SMTP_STARTTLS": "false",
+            "SMTP_FROM": "postmaster@eccs.test",
+            "SMTP_TIMEOUT_SECONDS": "3",
+            "EMAIL_RETRY_BASE_SECONDS": "0.4",
+            "LOG_LEVEL": "info",
+        },
+        work_dir,
+    )
+
+
+@pytest.fixture(scope="module")
+def worker(hook_env: dict[str, str], smtp: SmtpServer, work_dir: Path) -> Iterator[Service]:
+    service = start_worker(hook_env, smtp, work_dir)
+    yield service
+    service.process.terminate()
+    service.process.wait(30)
+
+
+@pytest.fixture
+def receiver(host: str) -> Iterator[Receiver]:
+    with Receiver(host) as server:
+        yield server
+
+
+@pytest.fixture
+def another_receiver(host: str) -> Iterator[Receiver]:
+    with Receiver(host) as server:
+        yield server
+
+
+class Sender:
+    """A registered account talking to the module's email-service."""
+
+    def __init__(self, auth_url: str, mail_url: str, name: str) -> None:
+        self.email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.test"
+        registered = httpx.post(
+            f"{auth_url}/api/auth/register",
+            json={"email": self.email, "password": PASSWORD, "name": name},
+            timeout=10,
+        )
+        assert registered.status_code == 201, registered.text
+        token = registered.json()["access_token"]
+        self.id = registered.json()["user"]["id"]
+        self.api = httpx.Client(
+            base_url=mail_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+
+    def endpoint(self, url: str, *events: str) -> dict[str, Any]:
+        wanted = list(events) or ["email.sent", "email.failed", "email.suppressed"]
+        response = self.api.post("/api/webhooks", json={"url": url, "events": wanted})
+        assert response.status_code == 201, response.text
+        endpoint: dict[str, Any] = response.json()
+        return endpoint
+
+    def send(self, *to: str, **body: Any) -> str:
+        body = {"to": list(to), "subject": "Hello", "text": "Hi", **body}
+        response = self.api.post("/api/emails/send", json=body)
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
+
+    def email(self, email_id: str) -> dict[str, Any]:
+        email: dict[str, Any] = self.api.get(f"/api/emails/{email_id}").json()
+        return email
+
+    def finished(self, email_id: str, *statuses: str, timeout: float = 20) -> dict[str, Any]:
+        def done() -> dict[str, Any] | None:
+            email = self.email(email_id)
+            return email if email["status"] in statuses else None
+
+        return wait_for(done, f"email {email_id} {' or '.join(statuses)}", timeout)
+
+    def deliveries(self, endpoint_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.api.get(
+            f"/api/webhooks/{endpoint_id}/deliveries", params={"page_size": 100}
+        ).json()["items"]
+        return items
+
+    def first_attempt(self, endpoint_id: str) -> dict[str, Any]:
+        """Once there is one, the first attempt recorded for an endpoint."""
+        return wait_for(
+            lambda: next((a for d in self.deliveries(endpoint_id) for a in d["attempts"]), None),
+            "an attempt recorded",
+        )
+
+    def delivered(self, endpoint_id: str) -> dict[str, Any]:
+        """Once there is one, a delivery to the endpoint recorded as delivered."""
+        return wait_for(
+            lambda: next(
+                (d for d in self.deliveries(endpoint_id) if d["status"] == "delivered"), None
+            ),
+            "a delivery recorded as delivered",
+        )
+
+
+@pytest.fixture
+def sender(auth_url: str, mail_service: Service, worker: Service) -> Iterator[Sender]:
+    account = Sender(auth_url, mail_service.url, "Alice")
+    yield account
+    account.api.close()
+
+
+@pytest.fixture
+def address() -> Callable[[str], str]:
+    tag = uuid.uuid4().hex[:8]
+    return lambda name, domain="example.test": f"{name}-{tag}@{domain}"
+
+
+def of_type(kind: str) -> Callable[[Received], bool]:
+    return lambda request: request.event["type"] == kind
+
+
+# --- events, signed ---------------------------------------------------------------------------
+
+
+def test_each_outcome_arrives_as_a_signed_event_the_receiver_can_verify(
+    sender: Sender,
+    receiver: Receiver,
+    smtp: SmtpServer,
+    address: Callable[..., str],
+    auth_url: str,
+    mail_service: Service,
+) -> None:
+    accepted, refused = address("ok"), address("gone")
+    smtp.rules.recipient(refused, "550 5.1.1 no such user")
+    endpoint = sender.endpoint(receiver.url)
+    stranger = Sender(auth_url, mail_service.url, "Mallory")
+    stranger.send(address("other"), subject="Not yours")
+
+    email_id = sender.send(accepted, refused, subject="Receipt")
+
+    requests = receiver.wait_for(2)
+    events = {r.event["data"]["recipient"]: r for r in requests}
+    assert set(events) == {accepted, refused}
+    sent, failed = events[accepted].event, events[refused].event
+    assert sent["type"] == "email.sent" and failed["type"] == "email.failed"
+    assert sent["data"]["email_id"] == email_id and sent["data"]["subject"] == "Receipt"
+    assert sent["data"]["smtp_code"] == 250 and sent["data"]["attempt"] == 1
+    assert failed["data"]["smtp_code"] == 550 and failed["data"]["reason"] == "refused"
+    for request in requests:
+        assert request.verified_by(endpoint["secret"])
+        assert not request.verified_by("whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
+        assert request.headers["webhook-id"] == request.event["id"]
+        assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 60
+        assert request.headers["content-type"] == "application/json"
+    assert receiver.stays_quiet(1.0), "another sender's event reached this endpoint"
+
+
+def test_the_owner_sees_each_attempt_with_its_status_latency_and_answer(
+    sender: Sender, receiver: Receiver, address: Callable[..., str]
+) -> None:
+    receiver.answers = [500, 503, 200]
+    endpoint = sender.endpoint(receiver.url, "email.sent")
+
+    sender.send(address("ok"))
+
+    requests = receiver.wait_for(3)
+    assert len({r.headers["webhook-id"] for r in requests}) == 1, "a retry is the same event"
+    delivery = wait_for(
+        lambda: next(
+            (d for d in sender.deliveries(endpoint["id"]) if d["status"] == "delivered"), None
+        ),
+        "the delivery recorded as delivered",
+    )
+    attempts = delivery["attempts"]
+    assert [a["status_code"] for a in attempts] == [500, 503, 200]
+    assert [a["response_excerpt"] for a in attempts] == [
+        "answered 500",
+        "answered 503",
+        "answered 200",
+    ]
+    assert all(a["latency_ms"] > 0 for a in attempts)
+    assert sender.api.get(f"/api/webhooks/{endpoint['id']}").json()["consecutive_failures"] == 0
+
+
+# --- suppressions --------------------------------------------------------------------------------
+
+
+def test_a_550_suppresses_the_address_and_the_next_send_skips_only_it(
+    sender: Sender,
+    receiver: Receiver,
+    smtp: SmtpServer,
+    address: Callable[..., str],
+) -> None:
+    gone, other = address("gone"), address("other")
+    smtp.rules.recipient(gone, "550 5.1.1 no such user here")
+    sender.endpoint(receiver.url, "email.suppressed")
+    sender.finished(sender.send(gone), "failed")
+    listed = sender.api.get(f"/api/suppressions/{gone}").json()
+    assert (listed["reason"], listed["smtp_code"]) == ("refused", 550)
+    rcpts_before = smtp.rules.rcpts(gone)
+
+    email = sender.finished(sender.send(gone, other, subject="Again"), "sent")
+
+    outcomes = {r["address"]: r["status"] for r in email["recipients"]}
+    assert outcomes == {gone: "suppressed", other: "accepted"}
+    assert smtp.rules.rcpts(gone) == rcpts_before, "the suppressed address was tried"
+    [delivered] = [m for m in smtp.messages if m.message["Subject"] == "Again"]
+    assert delivered.recipients == [other]
+    assert any(step["outcome"] == "suppressed" for step in email["timeline"])
+    [event] = receiver.wait_for(1)
+    assert event.event["data"]["recipient"] == gone
+    assert event.event["data"]["reason"] == "refused"
+
+
+def test_an_email_with_only_suppressed_recipients_fails_without_a_connection(
+    sender: Sender, smtp: SmtpServer, address: Callable[..., str]
+) -> None:
+    listed = address("listed")
+    smtp.rules.recipient(listed, "250")  # counted
+    added = sender.api.post("/api/suppressions", json={"address": listed.upper()})
+    assert added.status_code == 201, added.text
+
+    email = sender.finished(sender.send(listed), "failed")
+
+    assert email["recipients"][0]["status"] == "suppressed"
+    assert email["last_error"] and "suppression list" in email["last_error"]
+    assert smtp.rules.rcpts(listed) == 0
+    removed = sender.api.delete(f"/api/suppressions/{listed}")
+    assert removed.status_code == 204
+    assert sender.finished(sender.send(listed), "sent")["recipients"][0]["status"] == "accepted"
+
+
+def test_a_refusal_about_policy_rather_than_the_mailbox_suppresses_nothing(
+    sender: Sender, smtp: SmtpServer, address: Callable[..., str]
+) -> None:
+    spam_filtered = address("filtered")
+    smtp.rules.recipient(spam_filtered, "550 5.7.1 message refused as spam")
+
+    sender.finished(sender.send(spam_filtered), "failed")
+
+    assert sender.api.get(f"/api/suppressions/{spam_filtered}").status_code == 404
+
+
+def test_an_unsubscribe_and_a_complaint_suppress_and_reach_the_webhooks(
+    sender: Sender, receiver: Receiver, smtp: SmtpServer, address: Callable[..., str]
+) -> None:
+    reader, grumpy = address("reader"), address("grumpy")
+    sender.endpoint(receiver.url, "email.unsubscribed", "email.complained")
+    sender.finished(sender.send(reader, subject="Newsletter", list_unsubscribe=True), "sent")
+    [message] = [m for m in smtp.messages if reader in m.recipients]
+    assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = message.message["List-Unsubscribe"].strip("<>")
+
+    one_click = {"content": b"List-Unsubscribe=One-Click", "timeout": 10}
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    first = httpx.post(link, headers=headers, **one_click)  # type: ignore[arg-type]
+    again = httpx.post(link, headers=headers, **one_click)  # type: ignore[arg-type]
+    complained = sender.api.post(
+        f"/api/emails/{sender.send(grumpy)}/complaint", json={"recipient": grumpy}
+    )
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json() == {"address": reader, "sender": "Alice"}
+    assert complained.status_code == 201 and complained.json()["reason"] == "complaint"
+    assert sender.api.get(f"/api/suppressions/{reader}").json()["reason"] == "unsubscribed"
+    events = receiver.wait_for(2)
+    assert sorted(r.event["type"] for r in events) == ["email.complained", "email.unsubscribed"]
+    assert receiver.stays_quiet(1.0), "the second click was announced again"
+
+
+# --- endpoints that misbehave --------------------------------------------------------------------
+
+
+def test_a_receiver_that_hangs_slows_neither_delivery_nor_other_endpoints(
+    sender: Sender,
+    receiver: Receiver,
+    another_receiver: Receiver,
+    address: Callable[..., str],
+) -> None:
+    receiver.hang = True
+    hanging = sender.endpoint(receiver.url, "email.sent")
+    sender.endpoint(another_receiver.url, "email.sent")
+    started = time.monotonic()
+
+    email_ids = [sender.send(address(f"r{n}")) for n in range(6)]
+
+    for email_id in email_ids:
+        sender.finished(email_id, "sent", timeout=15)
+    assert len(another_receiver.wait_for(6, timeout=10)) == 6
+    assert time.monotonic() - started < 10
+    time.sleep(HOOK_TIMEOUT * 2)
+    assert receiver.most_at_once <= PER_ENDPOINT
+    attempts = [a for d in sender.deliveries(hanging["id"]) for a in d["attempts"]]
+    assert attempts and all(a["status_code"] is None for a in attempts)
+    assert f"no answer within {HOOK_TIMEOUT:g} s" in attempts[0]["error"]
+
+
+def test_redirects_are_not_followed(
+    sender: Sender, receiver: Receiver, another_receiver: Receiver, address: Callable[..., str]
+) -> None:
+    receiver.redirect(another_receiver.url)
+    endpoint = sender.endpoint(receiver.url, "email.sent")
+
+    sender.send(address("ok"))
+
+    receiver.wait_for(1)
+    attempt = sender.first_attempt(endpoint["id"])
+    assert attempt["status_code"] == 302
+    assert "not followed" in attempt["error"]
+    assert another_receiver.stays_quiet(1.0)
+
+
+def test_an_endpoint_that_keeps_failing_is_disabled_and_its_owner_told(
+    sender: Sender, receiver: Receiver, smtp: SmtpServer, address: Callable[..., str]
+) -> None:
+    receiver.answers = [500]
+    endpoint = sender.endpoint(receiver.url, "email.sent")
+    sender.send(address("ok"))
+
+    def disabled() -> dict[str, Any] | None:
+        state = sender.api.get(f"/api/webhooks/{endpoint['id']}").json()
+        return state if not state["enabled"] else None
+
+    state = wait_for(disabled, "the endpoint disabled", timeout=DISABLE_AFTER + 15)
+    assert state["disabled_reason"] == "failing" and state["failing_since"]
+    assert [d["status"] for d in sender.deliveries(endpoint["id"])] == ["failed"]
+    notice = wait_for(
+        lambda: next((m for m in smtp.messages if sender.email in m.recipients), None),
+        "the notice to the endpoint's owner",
+        timeout=15,
+    )
+    assert "Webhook endpoint disabled" in str(notice.message["Subject"])
+    assert receiver.url in notice.message.get_content()
+    receiver.answers = [200]
+    requests_before = len(receiver.requests)
+    sender.send(address("while-disabled"))
+    assert receiver.stays_quiet(1.5)
+
+    enabled = sender.api.patch(f"/api/webhooks/{endpoint['id']}", json={"enabled": True})
+    sender.send(address("after"))
+
+    assert enabled.json()["enabled"] is True and enabled.json()["failing_since"] is None
+    [after] = receiver.wait_for(requests_before + 1)[requests_before:]
+    assert after.event["data"]["recipient"].startswith("after-")
+
+
+# --- where requests may go -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://private.hooks.test/hooks", f"resolves to {PRIVATE}, a private address"),
+        ("http://127.0.0.1:9/hooks", "127.0.0.1 is a loopback address"),
+        ("http://169.254.169.254/latest/meta-data", "a link-local address"),
+        ("http://[::ffff:10.0.0.1]/hooks", "a private address"),
+    ],
+)
+def test_an_endpoint_on_the_platforms_own_network_is_refused(
+    sender: Sender, dns: DnsServer, url: str, why: str
+) -> None:
+    dns.names["private.hooks.test"] = PRIVATE
+
+    response = sender.api.post("/api/webhooks", json={"url": url, "events": ["email.sent"]})
+
+    assert fields_of(response) == ["url"]
+    assert why in error_of(response, 422)["fields"][0]["message"]
+
+
+def test_a_name_rebound_to_a_private_address_after_registration_is_never_called(
+    sender: Sender, dns: DnsServer, receiver: Receiver, host: str, address: Callable[..., str]
+) -> None:
+    dns.names["rebind.hooks.test"] = host
+    endpoint = sender.endpoint(receiver.url_named("rebind.hooks.test"), "email.sent")
+    dns.names["rebind.hooks.test"] = PRIVATE
+
+    sender.send(address("ok"))
+
+    attempt = sender.first_attempt(endpoint["id"])
+    assert attempt["status_code"] is None
+    assert f"resolves to {PRIVATE}, a private address" in attempt["error"]
+    assert receiver.stays_quiet(0.5)
+    dns.names["rebind.hooks.test"] = host  # back: the retry gets through, to the checked address
+    [request] = receiver.wait_for(1)
+    assert request.headers["host"] == f"rebind.hooks.test:{receiver.port}"
+
+
+# --- the owner's tools ---------------------------------------------------------------------------
+
+
+def test_an_event_can_be_sent_again_and_a_test_event_on_request(
+    sender: Sender, receiver: Receiver, address: Callable[..., str]
+) -> None:
+    endpoint = sender.endpoint(receiver.url, "email.sent")
+    sender.send(address("ok"))
+    [first] = receiver.wait_for(1)
+
+    resent = sender.api.post(
+        f"/api/webhooks/{endpoint['id']}/resend", json={"event_id": first.event["id"]}
+    )
+    tested = sender.api.post(f"/api/webhooks/{endpoint['id']}/test")
+
+    assert (resent.status_code, tested.status_code) == (202, 202)
+    again = receiver.wait_for(1, where=lambda r: r is not first and r.event["type"] == "email.sent")
+    assert again[0].headers["webhook-id"] == first.headers["webhook-id"]
+    [test] = receiver.wait_for(1, where=of_type("webhook.test"))
+    assert test.verified_by(endpoint["secret"])
+    unknown = sender.api.post(
+        f"/api/webhooks/{endpoint['id']}/resend", json={"event_id": str(uuid.uuid4())}
+    )
+    assert error_of(unknown, 404)["code"] == "webhook_event_not_found"
+
+
+def test_after_a_rotation_requests_verify_with_the_old_secret_and_the_new(
+    sender: Sender, receiver: Receiver
+) -> None:
+    endpoint = sender.endpoint(receiver.url, "email.sent")
+
+    rotated = sender.api.post(f"/api/webhooks/{endpoint['id']}/rotate-secret").json()
+    sender.api.post(f"/api/webhooks/{endpoint['id']}/test")
+
+    [request] = receiver.wait_for(1)
+    assert rotated["secret"] != endpoint["secret"]
+    assert request.verified_by(endpoint["secret"]) and request.verified_by(rotated["secret"])
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    listed = sender.api.get(f"/api/webhooks/{endpoint['id']}").json()
+    assert "secret" not in listed, "a secret is shown once"
+
+
+# --- stopping ------------------------------------------------------------------------------------
+
+
+def test_the_worker_stops_promptly_while_a_receiver_hangs_and_gives_the_delivery_back(
+    hook_env: dict[str, str],
+    smtp: SmtpServer,
+    work_dir: Path,
+    sender: Sender,
+    receiver: Receiver,
+    host: str,
+    address: Callable[..., str],
+    database: Database,
+) -> None:
+    """A worker of its own, the only one that can resolve the receiver's name (the module's
+    worker fails it at once), holds a request the receiver never answers, and is stopped."""
+    receiver.hang = True
+    endpoint = sender.endpoint(receiver.url_named("slow.hooks.test"), "email.sent")
+    with DnsServer() as own_dns:
+        own_dns.names["slow.hooks.test"] = host
+        env = {**hook_env, "WEBHOOK_DNS_SERVERS": f"127.0.0.1:{own_dns.port}"}
+        own = start_worker({**env, "WEBHOOK_TIMEOUT_SECONDS": "30"}, smtp, work_dir)
+        sender.send(address("ok"))
+        receiver.wait_for(1, timeout=20)
+        started = time.monotonic()
+        own.process.send_signal(signal.SIGTERM)
+        try:
+            own.process.wait(15)
+        except subprocess.TimeoutExpired:
+            own.process.kill()
+            pytest.fail("the worker was still running 15 s after SIGTERM")
+    assert time.monotonic() - started < 15
+
+    def counted_as_recorded() -> bool:
+        [delivery] = database.query(
+            "SELECT d.attempts, (SELECT count(*) FROM webhook_attempts a"
+            " WHERE a.delivery_id = d.id) AS recorded"
+            " FROM webhook_deliveries d WHERE d.endpoint_id = $1",
+            uuid.UUID(endpoint["id"]),
+        )
+        return bool(delivery["attempts"] == delivery["recorded"])
+
+    # Given back: not held by a lease until the cut-short request would have ended.
+    wait_for(counted_as_recorded, "the cut-short attempt given back, not counted", timeout=5)
