@@ -78,8 +78,6 @@ class _State:
     hang: bool = False
     redirect_to: str | None = None
     received: list[Received] = field(default_factory=list)
-    open_requests: int = 0
-    most_at_once: int = 0
 
 
 class Receiver:
@@ -131,11 +129,6 @@ class Receiver:
         with self._changed:
             return list(self._state.received)
 
-    @property
-    def most_at_once(self) -> int:
-        """The most requests it held open at the same time."""
-        return self._state.most_at_once
-
     def wait_for(
         self, count: int, timeout: float = 15.0, where: Callable[[Received], bool] | None = None
     ) -> list[Received]:
@@ -179,15 +172,9 @@ class Receiver:
         with self._changed:
             state = self._state
             state.received.append(received)
-            state.open_requests += 1
-            state.most_at_once = max(state.most_at_once, state.open_requests)
             status = state.answers[min(len(state.received), len(state.answers)) - 1]
             self._changed.notify_all()
             return (302, state.redirect_to) if state.redirect_to else (status, None)
-
-    def _left(self) -> None:
-        with self._changed:
-            self._state.open_requests -= 1
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -199,19 +186,16 @@ class Receiver:
                 status, location = receiver._arrived(
                     Received(self.path, headers, body, time.monotonic())
                 )
-                try:
-                    if receiver.hang:
-                        receiver._released.wait(120)
-                        return
-                    self.send_response(status)
-                    if location:
-                        self.send_header("location", location)
-                    answer = f"answered {status}".encode()
-                    self.send_header("content-length", str(len(answer)))
-                    self.end_headers()
-                    self.wfile.write(answer)
-                finally:
-                    receiver._left()
+                if receiver.hang:
+                    receiver._released.wait(120)
+                    return
+                self.send_response(status)
+                if location:
+                    self.send_header("location", location)
+                answer = f"answered {status}".encode()
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -32,7 +32,12 @@ from eccs.platform import metrics
 from eccs.platform.background import periodically, wait_for_event
 from eccs.platform.db import Database
 from eccs.platform.logging import describe
-from eccs.webhooks.destinations import DestinationRefused, Destinations, guarded_client
+from eccs.webhooks.destinations import (
+    DestinationRefused,
+    Destinations,
+    Unresolvable,
+    guarded_client,
+)
 from eccs.webhooks.policy import WebhookPolicy
 from eccs.webhooks.queue import DispatchQueue, Due, Notice, Outcome
 from eccs.webhooks.settings import WebhookSettings
@@ -221,11 +226,16 @@ class WebhookDispatcher:
                     return Answer(response.status_code, await _excerpt(response), _note(response))
         except DestinationRefused as exc:
             return Answer(None, None, f"not sent: {exc}", refused=True)
+        except Unresolvable as exc:
+            return Answer(None, None, f"not sent: {exc}")
         except TimeoutError:
             seconds = self.settings.webhook_timeout_seconds
             return Answer(None, None, f"no answer within {seconds:g} s")
         except httpx.HTTPError as exc:
             return Answer(None, None, describe(exc))
+        except Exception as exc:  # a bug of ours: this attempt fails, the others go on
+            log.error("webhook_request_failed", error=type(exc).__name__)
+            return Answer(None, None, f"not sent: {type(exc).__name__}")
 
     def _outcome(self, due: Due, answer: Answer, at: datetime, latency_ms: float) -> Outcome:
         status, retry_at = WebhookDeliveryStatus.DELIVERED, None
