@@ -116,7 +116,7 @@ class Sending:
         if not counts.accepted:
             raise over_quota if prepared else _refused(ordered)
         _count_accepted(emails[: counts.accepted])
-        dumped = [result.model_dump(mode="json", exclude_none=True) for result in ordered]
+        dumped = [result.model_dump(mode="json") for result in ordered]
         await self.batches.add(batch_id, user.id, len(items), counts.accepted, dumped, now)
         return BatchAccepted(
             batch_id=batch_id,
