@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_LIMITS, Database, Service, start_service
-from tests.integration.conftest import PASSWORD, Account, error_of, fields_of
+from tests.integration.conftest import Account, error_of, fields_of
 
 QUOTA = int(TEST_LIMITS["SEND_QUOTA_PER_HOUR"])
 
@@ -148,15 +148,10 @@ def roomy_mail(service_env: dict[str, str], auth_url: str, work_dir: Path) -> It
     service.process.wait(10)
 
 
-def test_a_batch_costs_less_per_email_than_single_sends(roomy_mail: Service, auth_url: str) -> None:
-    registered = httpx.post(
-        f"{auth_url}/api/auth/register",
-        json={"email": f"bulk-{uuid.uuid4().hex[:8]}@example.test", "password": PASSWORD,
-              "name": "Bulk"},
-        timeout=10,
-    )  # fmt: skip
-    token = registered.json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+def test_a_batch_costs_less_per_email_than_single_sends(
+    roomy_mail: Service, register: Callable[..., Account]
+) -> None:
+    headers = {"Authorization": f"Bearer {register(name='Bulk').access_token}"}
     items = [email(n) for n in range(100)]
     with httpx.Client(base_url=roomy_mail.url, headers=headers, timeout=30) as client:
         client.post("/api/emails/send", json=items[0])  # connections and statements warm

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pydantic import Field, field_validator
 
-from eccs.platform.settings import Fragment
+from eccs.platform.settings import Fragment, http_base_url
 
 # The most recipients (to, cc and bcc together) any deployment may allow per email.
 RECIPIENTS_CEILING = 1000
@@ -25,8 +23,7 @@ class MailSettings(Fragment):
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-            raise ValueError(f"{value!r} is not a base URL like https://mail.example.com")
-        return value.strip().rstrip("/")
+            return None  # then emails cannot have one-click unsubscribe links (422 says so)
+        if (url := http_base_url(value)) is None:
+            raise ValueError(f"{value!r} is not an address like https://mail.example.com")
+        return url

@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request, Response, status
 
 from eccs.contracts.lifecycle import EventType, WebhookDeliveryStatus
 from eccs.platform.db import transaction
-from eccs.platform.dependencies import CurrentUser, Db
+from eccs.platform.dependencies import Db, WebhookUser
 from eccs.platform.http import api_router, errors
 from eccs.webhooks.schemas import (
     DeliveryPage,
@@ -26,7 +26,7 @@ from eccs.webhooks.schemas import (
 )
 from eccs.webhooks.service import WebhookService
 
-router = api_router("/api/webhooks", "webhooks")
+router = api_router("/api/webhooks", "webhooks", scoped=True)
 
 Page = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
@@ -50,13 +50,13 @@ Webhooks = Annotated[WebhookService, Depends(_service)]
     " Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`,"
     " `webhook-signature`). Its host must be public (or on a network the operator allowed).",
 )
-async def create_endpoint(body: EndpointIn, user: CurrentUser, hooks: Webhooks) -> EndpointCreated:
+async def create_endpoint(body: EndpointIn, user: WebhookUser, hooks: Webhooks) -> EndpointCreated:
     return await hooks.create(user, body)
 
 
 @router.get("", response_model=EndpointPage, responses=errors(401, 422), summary="Your endpoints")
 async def list_endpoints(
-    user: CurrentUser, hooks: Webhooks, page: Page = 1, page_size: PageSize = 20
+    user: WebhookUser, hooks: Webhooks, page: Page = 1, page_size: PageSize = 20
 ) -> EndpointPage:
     return await hooks.page(user, page, page_size)
 
@@ -68,7 +68,7 @@ async def list_endpoints(
     summary="Events kept for your endpoints, newest first",
 )
 async def list_events(
-    user: CurrentUser,
+    user: WebhookUser,
     hooks: Webhooks,
     page: Page = 1,
     page_size: PageSize = 20,
@@ -81,7 +81,7 @@ async def list_events(
 @router.get(
     "/{endpoint_id}", response_model=EndpointOut, responses=errors(401, 404, 422), summary="One"
 )
-async def read_endpoint(endpoint_id: uuid.UUID, user: CurrentUser, hooks: Webhooks) -> EndpointOut:
+async def read_endpoint(endpoint_id: uuid.UUID, user: WebhookUser, hooks: Webhooks) -> EndpointOut:
     return await hooks.get(user, endpoint_id)
 
 
@@ -94,7 +94,7 @@ async def read_endpoint(endpoint_id: uuid.UUID, user: CurrentUser, hooks: Webhoo
     " failure record (an endpoint disabled for failing is enabled this way).",
 )
 async def change_endpoint(
-    endpoint_id: uuid.UUID, body: EndpointChange, user: CurrentUser, hooks: Webhooks, db: Db
+    endpoint_id: uuid.UUID, body: EndpointChange, user: WebhookUser, hooks: Webhooks, db: Db
 ) -> EndpointOut:
     async with transaction(db):
         return await hooks.change(user, endpoint_id, body)
@@ -103,7 +103,7 @@ async def change_endpoint(
 @router.delete(
     "/{endpoint_id}", status_code=204, responses=errors(401, 404, 422), summary="Delete one"
 )
-async def delete_endpoint(endpoint_id: uuid.UUID, user: CurrentUser, hooks: Webhooks) -> Response:
+async def delete_endpoint(endpoint_id: uuid.UUID, user: WebhookUser, hooks: Webhooks) -> Response:
     await hooks.delete(user, endpoint_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -115,7 +115,7 @@ async def delete_endpoint(endpoint_id: uuid.UUID, user: CurrentUser, hooks: Webh
     summary="A new signing secret (the previous one signs too for 24 hours)",
 )
 async def rotate_secret(
-    endpoint_id: uuid.UUID, user: CurrentUser, hooks: Webhooks
+    endpoint_id: uuid.UUID, user: WebhookUser, hooks: Webhooks
 ) -> SecretRotated:
     return await hooks.rotate(user, endpoint_id)
 
@@ -127,7 +127,7 @@ async def rotate_secret(
     responses=errors(401, 404, 409, 422),
     summary="Send a webhook.test event to this endpoint",
 )
-async def send_test(endpoint_id: uuid.UUID, user: CurrentUser, hooks: Webhooks) -> Queued:
+async def send_test(endpoint_id: uuid.UUID, user: WebhookUser, hooks: Webhooks) -> Queued:
     return await hooks.test(user, endpoint_id)
 
 
@@ -141,7 +141,7 @@ async def send_test(endpoint_id: uuid.UUID, user: CurrentUser, hooks: Webhooks) 
     " already have by its `webhook-id`).",
 )
 async def resend_event(
-    endpoint_id: uuid.UUID, body: ResendIn, user: CurrentUser, hooks: Webhooks
+    endpoint_id: uuid.UUID, body: ResendIn, user: WebhookUser, hooks: Webhooks
 ) -> Queued:
     return await hooks.resend(user, endpoint_id, body.event_id)
 
@@ -154,7 +154,7 @@ async def resend_event(
 )
 async def list_deliveries(
     endpoint_id: uuid.UUID,
-    user: CurrentUser,
+    user: WebhookUser,
     hooks: Webhooks,
     page: Page = 1,
     page_size: PageSize = 20,

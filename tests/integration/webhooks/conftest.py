@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import Service, start_service, unavailable
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import Account
 from tests.servers.dns import DnsServer
 from tests.servers.kafka import KafkaServer
 from tests.servers.postgres import free_port
@@ -124,21 +124,14 @@ def another_receiver(host: str) -> Iterator[Receiver]:
 
 
 class Sender:
-    """A registered account talking to the module's email-service."""
+    """An account signed up as a person would (conftest's `register`), talking to the module's
+    email-service."""
 
-    def __init__(self, auth_url: str, mail_url: str, name: str) -> None:
-        self.email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.test"
-        registered = httpx.post(
-            f"{auth_url}/api/auth/register",
-            json={"email": self.email, "password": PASSWORD, "name": name},
-            timeout=10,
-        )
-        assert registered.status_code == 201, registered.text
-        token = registered.json()["access_token"]
-        self.id = registered.json()["user"]["id"]
-        self.api = httpx.Client(
-            base_url=mail_url, headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
+    def __init__(self, account: Account, mail_url: str) -> None:
+        self.email = account.email
+        self.id = account.id
+        headers = {"Authorization": f"Bearer {account.access_token}"}
+        self.api = httpx.Client(base_url=mail_url, headers=headers, timeout=10)
 
     def endpoint(self, url: str, *events: str) -> dict[str, Any]:
         wanted = list(events) or ["email.sent", "email.failed", "email.suppressed"]
@@ -188,10 +181,24 @@ class Sender:
 
 
 @pytest.fixture
-def sender(auth_url: str, mail_service: Service) -> Iterator[Sender]:
-    account = Sender(auth_url, mail_service.url, "Alice")
-    yield account
-    account.api.close()
+def signed_up(
+    register: Callable[..., Account], mail_service: Service
+) -> Iterator[Callable[[str], Sender]]:
+    """Senders with the given names, each with an account of their own."""
+    made: list[Sender] = []
+
+    def make(name: str) -> Sender:
+        made.append(Sender(register(name=name), mail_service.url))
+        return made[-1]
+
+    yield make
+    for sender in made:
+        sender.api.close()
+
+
+@pytest.fixture
+def sender(signed_up: Callable[[str], Sender]) -> Sender:
+    return signed_up("Alice")
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Service
 from tests.integration.conftest import error_of, fields_of
 from tests.integration.webhooks.conftest import (
     DISABLE_AFTER,
@@ -39,13 +38,12 @@ def test_each_outcome_arrives_as_a_signed_event_the_receiver_can_verify(
     receiver: Receiver,
     smtp: SmtpServer,
     address: Callable[..., str],
-    auth_url: str,
-    mail_service: Service,
+    signed_up: Callable[[str], Sender],
 ) -> None:
     accepted, refused = address("ok"), address("gone")
     smtp.rules.recipient(refused, "550 5.1.1 no such user")
     endpoint = sender.endpoint(receiver.url)
-    stranger = Sender(auth_url, mail_service.url, "Mallory")
+    stranger = signed_up("Mallory")
     stranger.send(address("other"), subject="Not yours")
 
     email_id = sender.send(accepted, refused, subject="Receipt")
@@ -242,7 +240,14 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_its_owner_told(
     assert state["disabled_reason"] == "failing" and state["failing_since"]
     assert [d["status"] for d in sender.deliveries(endpoint["id"])] == ["failed"]
     notice = wait_for(
-        lambda: next((m for m in smtp.messages if sender.email in m.recipients), None),
+        lambda: next(
+            (
+                m
+                for m in smtp.messages
+                if sender.email in m.recipients and "Webhook" in str(m.message["Subject"])
+            ),
+            None,
+        ),
         "the notice to the endpoint's owner",
         timeout=15,
     )

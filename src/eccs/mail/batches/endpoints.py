@@ -13,17 +13,17 @@ from eccs.contracts.lifecycle import EmailStatus
 from eccs.mail.batches.repository import BatchRepository
 from eccs.mail.batches.schemas import BatchOut, BatchPage, BatchSummary
 from eccs.mail.errors import BatchNotFound
-from eccs.platform.dependencies import CurrentUser, Db
+from eccs.platform.dependencies import Db, Reader
 from eccs.platform.http import api_router, errors
 
-router = api_router("/api/emails/batches", "emails")
+router = api_router("/api/emails/batches", "emails", scoped=True)
 
 
 @router.get(
     "", response_model=BatchPage, responses=errors(401, 422), summary="Your batches, newest first"
 )
 async def list_batches(
-    user: CurrentUser,
+    user: Reader,
     db: Db,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -40,7 +40,7 @@ async def list_batches(
     summary="One batch: each email's result, and the states of those accepted now",
     description="Its emails are listed by GET /api/emails?batch_id=.",
 )
-async def read_batch(batch_id: uuid.UUID, user: CurrentUser, db: Db) -> BatchOut:
+async def read_batch(batch_id: uuid.UUID, user: Reader, db: Db) -> BatchOut:
     batches = BatchRepository(db)
     row = await batches.get(user.id, batch_id)
     if row is None:

@@ -22,12 +22,12 @@ from eccs.mail.suppressions.schemas import (
 from eccs.mail.suppressions.service import SuppressionService
 from eccs.platform.addresses import SearchText
 from eccs.platform.db import transaction
-from eccs.platform.dependencies import CurrentAdmin, CurrentUser, Db
+from eccs.platform.dependencies import CurrentAdmin, Db, SuppressionUser
 from eccs.platform.http import api_router, errors
 
-router = api_router("/api/suppressions", "suppressions")
-admin_router = api_router("/api/admin/suppressions", "operators")
-complaints = api_router("/api/emails", "emails")
+router = api_router("/api/suppressions", "suppressions", scoped=True)
+admin_router = api_router("/api/admin/suppressions", "operators", scoped=True)
+complaints = api_router("/api/emails", "emails", scoped=True)
 unsubscribe_router = api_router("/api/unsubscribe", "unsubscribe")
 
 Page = Annotated[int, Query(ge=1, le=100_000)]
@@ -48,7 +48,7 @@ Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{20,100}$")]
     " once (and `email.suppressed` is sent), the others delivered.",
 )
 async def list_suppressions(
-    user: CurrentUser,
+    user: SuppressionUser,
     db: Db,
     q: Search = None,
     reason: Reason = None,
@@ -65,7 +65,7 @@ async def list_suppressions(
     responses=errors(401, 409, 422),
     summary="Put an address on your suppression list",
 )
-async def add_suppression(body: SuppressionIn, user: CurrentUser, db: Db) -> SuppressionOut:
+async def add_suppression(body: SuppressionIn, user: SuppressionUser, db: Db) -> SuppressionOut:
     return await SuppressionService(db).add(user.id, user.email, body)
 
 
@@ -75,7 +75,7 @@ async def add_suppression(body: SuppressionIn, user: CurrentUser, db: Db) -> Sup
     responses=errors(401, 404, 422),
     summary="Whether an address is on your list, and why",
 )
-async def read_suppression(address: Address, user: CurrentUser, db: Db) -> SuppressionOut:
+async def read_suppression(address: Address, user: SuppressionUser, db: Db) -> SuppressionOut:
     return await SuppressionService(db).get(user.id, address)
 
 
@@ -86,7 +86,7 @@ async def read_suppression(address: Address, user: CurrentUser, db: Db) -> Suppr
     summary="Take an address off your suppression list",
     description="Your emails are sent to it again.",
 )
-async def remove_suppression(address: Address, user: CurrentUser, db: Db) -> Response:
+async def remove_suppression(address: Address, user: SuppressionUser, db: Db) -> Response:
     await SuppressionService(db).remove(user.id, address)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -120,7 +120,7 @@ async def list_all_suppressions(
     " Answers the address's suppression.",
 )
 async def report_complaint(
-    email_id: uuid.UUID, body: ComplaintIn, user: CurrentUser, db: Db
+    email_id: uuid.UUID, body: ComplaintIn, user: SuppressionUser, db: Db
 ) -> SuppressionOut:
     async with transaction(db):
         return await SuppressionService(db).complaint(user, email_id, body.recipient, body.detail)
