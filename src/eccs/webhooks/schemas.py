@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from eccs.contracts.lifecycle import SUBSCRIBABLE_EVENTS, EventType, WebhookDeliveryStatus
+from eccs.contracts.webhook_events import Event
 from eccs.platform.addresses import HeaderText
 from eccs.platform.schemas import RequestBody
 from eccs.webhooks.destinations import url_problem
@@ -120,7 +121,9 @@ class EventOut(BaseModel):
     type: EventType
     email_id: uuid.UUID | None
     created_at: datetime
-    payload: dict[str, Any] = Field(description="The body every endpoint receives.")
+    payload: Event = Field(
+        description="The body its endpoints receive; what it leaves out is null here."
+    )
 
 
 class EventPage(BaseModel):

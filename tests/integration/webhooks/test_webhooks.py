@@ -63,6 +63,12 @@ def test_each_outcome_arrives_as_a_signed_event_the_receiver_can_verify(
         assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 60
         assert request.headers["content-type"] == "application/json"
     assert receiver.stays_quiet(1.0), "another sender's event reached this endpoint"
+    kept = {e["id"]: e for e in sender.api.get("/api/webhooks/events").json()["items"]}
+    for request in requests:
+        shown = kept[request.event["id"]]
+        assert (shown["type"], shown["email_id"]) == (request.event["type"], email_id)
+        data = {k: v for k, v in shown["payload"]["data"].items() if v is not None}
+        assert {**shown["payload"], "data": data} == request.event
 
 
 def test_the_owner_sees_each_attempt_with_its_status_latency_and_answer(

@@ -131,6 +131,7 @@ describe("compose", () => {
       subject: "Hello",
       text: "Hi",
       attachments: [],
+      list_unsubscribe: false,
     });
   });
 

@@ -62,6 +62,7 @@ export function buildSendRequest(
     cc: values.cc,
     bcc: values.bcc,
     attachments,
+    list_unsubscribe: false,
   };
   if (values.subject.trim() !== "") request.subject = values.subject;
   // With a template an empty body means "the template's"; without one it was refused already.
