@@ -22,6 +22,7 @@ import { NotFoundPage } from "./screens/NotFoundPage";
 import { SuppressionsPage } from "./screens/suppressions/SuppressionsPage";
 import { TemplateEditPage } from "./screens/templates/TemplateEditPage";
 import { TemplateListPage } from "./screens/templates/TemplateListPage";
+import { UnsubscribePage } from "./screens/unsubscribe/UnsubscribePage";
 import { EndpointPage } from "./screens/webhooks/EndpointPage";
 import { WebhooksPage } from "./screens/webhooks/WebhooksPage";
 
@@ -32,6 +33,8 @@ export const routes: RouteObject[] = [
   { path: "/verify-email", element: <VerifyEmailPage /> },
   { path: "/forgot-password", element: <ForgotPasswordPage /> },
   { path: "/reset-password", element: <ResetPasswordPage /> },
+  // Where an email's unsubscribe link leads its recipient: no account needed.
+  { path: "/unsubscribe/:token", element: <UnsubscribePage /> },
   {
     element: (
       <RequireAuth>

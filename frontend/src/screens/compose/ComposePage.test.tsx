@@ -135,6 +135,24 @@ describe("compose", () => {
     });
   });
 
+  it("adds a one-click unsubscribe link to an email for one recipient only", async () => {
+    const api = stubMail();
+    const { user } = showCompose();
+    await user.type(screen.getByRole("combobox", { name: "To" }), "ada@example.com,bob@example.com{Enter}");
+    await user.type(screen.getByLabelText("Subject"), "News");
+    await user.type(screen.getByLabelText("Body"), "Hi");
+    const option = screen.getByRole("checkbox", { name: "Add a one-click unsubscribe link" });
+    await user.click(option);
+    await user.click(screen.getByRole("button", { name: "Send" }));
+    expect(messageFor(option)).toContain("An unsubscribe link is for an email to one recipient");
+    expect(api.to("POST /api/emails/send")).toHaveLength(0);
+
+    await user.click(screen.getByRole("button", { name: "Remove bob@example.com" }));
+    await user.click(screen.getByRole("button", { name: "Send" }));
+    await screen.findByText("Email accepted");
+    expect(api.to("POST /api/emails/send")[0]?.body).toMatchObject({ to: ["ada@example.com"], list_unsubscribe: true });
+  });
+
   it("suggests contacts as you type and takes one with the arrow keys and Enter", async () => {
     const api = stubMail();
     const { user } = showCompose();
