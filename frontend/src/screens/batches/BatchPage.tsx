@@ -18,11 +18,14 @@ function Result({ result, emails }: { result: BatchItemResult; emails: Map<strin
     return (
       <>
         <span className="outcome recipient-refused">Refused</span>
-        <div className="smtp-reply">{result.error?.message}</div>
-        {fields.length > 0 && (
+        {/* The message sums the fields up; each on its own line reads better. */}
+        {fields.length === 0 ? (
+          <div className="smtp-reply">{result.error?.message}</div>
+        ) : (
           <ul className="field-problems">
-            {fields.map((problem) => (
-              <li key={problem.field}>
+            {fields.map((problem, index) => (
+              // By place: a field may have two problems.
+              <li key={index}>
                 {/* "[2].to[0]" is "to[0]" of this email, whose number is beside it already. */}
                 <code>{problem.field.replace(/^\[\d+\]\.?/, "") || "the email"}</code> {problem.message}
               </li>

@@ -83,7 +83,7 @@ export function EndpointActions({ endpoint }: { endpoint: WebhookEndpoint }) {
       </div>
       {outcome !== null && <Notice tone={outcome.tone}>{outcome.text}</Notice>}
       {secret !== null && (
-        <ShownOnce title="The new signing secret" label="The new signing secret" value={secret} onDone={() => { setSecret(null); }}>
+        <ShownOnce title="Secret rotated" label="The new signing secret" value={secret} onDone={() => { setSecret(null); }}>
           <p>
             Copy it now. For the next 24 hours requests carry two signatures, by the new secret and
             the previous one, so your endpoint can switch without missing an event.

@@ -110,11 +110,11 @@ describe("a webhook endpoint's page", () => {
     expect(api.to("POST /api/webhooks/:id/test")).toHaveLength(1);
 
     await user.click(screen.getByRole("button", { name: "Rotate the secret" }));
-    const shown = await screen.findByRole("region", { name: "The new signing secret" });
+    const shown = await screen.findByRole("region", { name: "Secret rotated" });
     expect(within(shown).getByLabelText("The new signing secret")).toHaveValue("whsec_new-one");
     expect(shown).toHaveTextContent("For the next 24 hours requests carry two signatures");
     await user.click(within(shown).getByRole("button", { name: "Done" }));
-    expect(screen.queryByRole("region", { name: "The new signing secret" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("region", { name: "Secret rotated" })).not.toBeInTheDocument();
   });
 
   it("disables a working endpoint", async () => {
