@@ -161,10 +161,12 @@ def test_the_added_headers_and_reply_to_are_kept_with_the_email(alice: Account) 
 # --- the command line ---------------------------------------------------------------------------
 
 
-def eccs_suppression(database: Database, *args: str) -> subprocess.CompletedProcess[str]:
+def eccs_suppression(
+    database: Database, *args: str, columns: int = 200
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "eccs", "suppression", *args],
-        env={**os.environ, "DATABASE_URL": database.url, "COLUMNS": "200"},
+        env={**os.environ, "DATABASE_URL": database.url, "COLUMNS": str(columns)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -178,6 +180,7 @@ def test_eccs_suppression_adds_lists_searches_and_removes(
     suppress(bob, "bobs@example.test")
 
     everyone = eccs_suppression(database, "list")
+    narrow = eccs_suppression(database, "list", columns=80)
     alices = eccs_suppression(database, "list", "--user", alice.email.upper())
     found = eccs_suppression(database, "search", "bobs")
     removed = eccs_suppression(database, "remove", "cli@example.test", "--user", alice.email)
@@ -186,6 +189,7 @@ def test_eccs_suppression_adds_lists_searches_and_removes(
     assert f"cli@example.test is on {alice.email}'s suppression list" in added.stdout
     assert "cli@example.test" in everyone.stdout and "bobs@example.test" in everyone.stdout
     assert "2 shown of 2 suppressed addresses" in everyone.stdout
+    assert "cli@example.test" in narrow.stdout and "bobs@example.test" in narrow.stdout
     assert "bobs@example.test" not in alices.stdout and "manual" in alices.stdout
     assert "1 shown of 1" in found.stdout and "bobs@example.test" in found.stdout
     assert removed.returncode == 0, removed.stderr

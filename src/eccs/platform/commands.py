@@ -20,6 +20,7 @@ import asyncpg
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from eccs.platform.db import Connection, Database
 from eccs.platform.errors import AppError
@@ -35,6 +36,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Say what went wrong in one line on stderr; raise what this returns."""
     console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def cell(*lines: tuple[str, str]) -> Text:
+    """A table cell of lines of (text, style), each cut with an ellipsis where its column ends.
+    Text, not markup: what users wrote may contain [brackets]."""
+    made = Text(no_wrap=True, overflow="ellipsis")
+    for number, (text, style) in enumerate(lines):
+        made.append(("\n" if number else "") + text, style)
+    return made
 
 
 # An account by its address: its id and the address as stored (None: no such account).

@@ -11,12 +11,11 @@ import typer
 from rich import box
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
 from eccs.contracts.lifecycle import SuppressionReason
 from eccs.mail.suppressions.schemas import ListedSuppression, SuppressionIn
 from eccs.mail.suppressions.service import SuppressionService
-from eccs.platform.commands import account, fail, report, with_database
+from eccs.platform.commands import account, cell, fail, report, with_database
 from eccs.platform.db import Database
 
 suppression_app = typer.Typer(
@@ -120,18 +119,25 @@ def _show(
     report.print(f"{len(found.items)} shown of {found.total} suppressed addresses")
 
 
+SINCE_WIDTH = 17  # 2026-12-07 13:04Z
+
+
 def _table(items: list[ListedSuppression]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    table.add_column("address", no_wrap=True, overflow="ellipsis")
-    table.add_column("reason", no_wrap=True)
-    table.add_column("since", no_wrap=True)
-    table.add_column("sender", no_wrap=True, overflow="ellipsis")
-    table.add_column("why", overflow="ellipsis", no_wrap=True)
+    """One row per address, each cell a line or two, so that 80 columns are enough (lines too
+    long end in an ellipsis); as in `eccs dlq list`, every width is set, or Rich would squeeze
+    whole columns out of sight."""
+    rest = report.width - SINCE_WIDTH - 8  # 8: each column's padding, the two rules
+    address_width = max(24, rest // 2)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, leading=1)
+    table.add_column("address · sender", width=address_width, no_wrap=True)
+    table.add_column("reason · since", width=SINCE_WIDTH, no_wrap=True)
+    table.add_column("why", width=max(rest - address_width, 12), no_wrap=True)
     for item in items:
         why = " ".join(str(p) for p in (item.smtp_code, item.detail) if p is not None)
         since = f"{item.created_at.astimezone(UTC):%Y-%m-%d %H:%M}Z"
-        # Text, not markup: addresses and notes may contain [brackets].
         table.add_row(
-            Text(item.address), item.reason, since, Text(item.sender_email), Text(why, style="dim")
+            cell((item.address, ""), (f"list of {item.sender_email}", "dim")),
+            cell((item.reason, ""), (since, "dim")),
+            cell((why, "dim")),
         )
     return table
