@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import type { Template } from "../../api/types";
 import { answer, apiError, stubApi, type Call } from "../../test/fetch";
+import { messageFor } from "../../test/messages";
 import { renderScreen } from "../../test/render";
 import { ComposePage } from "./ComposePage";
 
@@ -50,15 +51,6 @@ function stubMail(send: (call: Call) => Response = () => answer(202, accepted("q
 
 function showCompose() {
   return renderScreen(<ComposePage />, { path: "/compose" });
-}
-
-/** The message shown under a control, found the way a screen reader finds it. */
-function messageFor(control: HTMLElement): string {
-  const ids = control.getAttribute("aria-describedby") ?? "";
-  return ids
-    .split(" ")
-    .map((id) => document.getElementById(id)?.textContent ?? "")
-    .join(" ");
 }
 
 describe("compose", () => {

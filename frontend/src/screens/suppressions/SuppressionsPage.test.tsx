@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import type { ListedSuppression, Suppression } from "../../api/types";
 import { answer, apiError, stubApi, type Call } from "../../test/fetch";
+import { messageFor } from "../../test/messages";
 import { renderScreen, signInForTest } from "../../test/render";
 import { SuppressionsPage } from "./SuppressionsPage";
 
@@ -22,13 +23,6 @@ const unsubscribed: Suppression = {
 };
 
 const page = (items: unknown[]) => answer(200, { items, total: items.length, page: 1, page_size: 20 });
-
-function messageFor(control: HTMLElement): string {
-  return (control.getAttribute("aria-describedby") ?? "")
-    .split(" ")
-    .map((id) => document.getElementById(id)?.textContent ?? "")
-    .join(" ");
-}
 
 function showSuppressions() {
   return renderScreen(<SuppressionsPage />, { path: "/suppressions" });

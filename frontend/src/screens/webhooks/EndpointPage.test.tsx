@@ -2,26 +2,12 @@ import { screen, within } from "@testing-library/react";
 import type { WebhookDelivery, WebhookEndpoint } from "../../api/types";
 import { answer, stubApi, type Call } from "../../test/fetch";
 import { renderScreen } from "../../test/render";
+import { webhookEndpoint } from "../../test/webhooks";
 import { EndpointPage } from "./EndpointPage";
 
 const ID = "0b6f1c2e-0000-4000-8000-000000000001";
 
-const endpoint: WebhookEndpoint = {
-  id: ID,
-  url: "https://hooks.example.com/eccs",
-  description: "Billing",
-  events: ["email.sent", "email.failed"],
-  enabled: true,
-  disabled_at: null,
-  disabled_reason: null,
-  failing_since: null,
-  consecutive_failures: 0,
-  last_success_at: null,
-  last_failure_at: null,
-  previous_secret_expires_at: null,
-  created_at: "2026-11-30T09:00:00Z",
-  updated_at: "2026-11-30T09:00:00Z",
-};
+const endpoint = webhookEndpoint({ id: ID });
 
 const recovered: WebhookDelivery = {
   id: 7,

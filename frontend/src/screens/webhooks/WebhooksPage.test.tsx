@@ -1,34 +1,14 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import type { WebhookEndpoint } from "../../api/types";
 import { answer, apiError, stubApi } from "../../test/fetch";
+import { messageFor } from "../../test/messages";
 import { renderScreen } from "../../test/render";
+import { webhookEndpoint } from "../../test/webhooks";
 import { WebhooksPage } from "./WebhooksPage";
 
-const receiver: WebhookEndpoint = {
-  id: "0b6f1c2e-0000-4000-8000-000000000001",
-  url: "https://hooks.example.com/eccs",
-  description: "billing",
-  events: ["email.sent", "email.failed"],
-  enabled: true,
-  disabled_at: null,
-  disabled_reason: null,
-  failing_since: null,
-  consecutive_failures: 0,
-  last_success_at: "2026-12-01T10:00:00Z",
-  last_failure_at: null,
-  previous_secret_expires_at: null,
-  created_at: "2026-11-30T09:00:00Z",
-  updated_at: "2026-11-30T09:00:00Z",
-};
+const receiver = webhookEndpoint({ description: "billing", last_success_at: "2026-12-01T10:00:00Z" });
 
 const page = (items: WebhookEndpoint[]) => answer(200, { items, total: items.length, page: 1, page_size: 100 });
-
-function messageFor(control: HTMLElement): string {
-  return (control.getAttribute("aria-describedby") ?? "")
-    .split(" ")
-    .map((id) => document.getElementById(id)?.textContent ?? "")
-    .join(" ");
-}
 
 describe("the webhooks page", () => {
   it("lists each endpoint with its events and whether it works", async () => {
