@@ -10,14 +10,14 @@ process at once instead of waiting for a poll; it scales with the workers (deliv
 taken with SKIP LOCKED, so replicas share them); and it needs no deployment, scrape target or
 network policy of its own beyond egress to the receivers. It cannot slow delivery down: it has
 its own small database pool, bounded concurrency (per process and per endpoint) and a time
-limit on every request, and its stop is one bounded step of this service's shutdown.
+limit on every request, and it stops beside the consumer, within the same bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -126,17 +126,14 @@ def build(config: NotificationConfig) -> Service:
         finally:
             stopping.set()
             # Each step is bounded, so the service exits within 15 s of SIGTERM whatever
-            # state the broker, the database or the SMTP relay is in.
-            for step, seconds in (
-                (work, CONSUMER_STOP_SECONDS),
-                (dispatcher.stop(), DISPATCHER_STOP_SECONDS),
-                (dispatcher.database.close(), SHUTDOWN_STEP_SECONDS),
-                (sender.close(), SHUTDOWN_STEP_SECONDS),
-                (audit.close(), SHUTDOWN_STEP_SECONDS),
-                (database.close(), SHUTDOWN_STEP_SECONDS),
-            ):
-                with contextlib.suppress(Exception):
-                    await bounded(step, seconds)
+            # state the broker, the database or the SMTP relay is in: the consumer and the
+            # dispatcher stop side by side (deliveries left wait in PostgreSQL for the next
+            # process), then the connections close.
+            await asyncio.gather(
+                _quietly(work, CONSUMER_STOP_SECONDS), _stop_dispatcher(dispatcher)
+            )
+            for step in (sender.close(), audit.close(), database.close()):
+                await _quietly(step, SHUTDOWN_STEP_SECONDS)
 
     checks = ReadyChecks(
         {"postgresql": database.ping, "kafka": consumer.check, "audit": ready_check(audit)}
@@ -162,6 +159,17 @@ def app_from_environment() -> FastAPI:
 def configuration() -> NotificationConfig:
     """The service's configuration from the environment; ConfigError says what is wrong."""
     return NotificationConfig.from_environ()
+
+
+async def _quietly(step: Awaitable[object], seconds: float) -> None:
+    """One bounded step of the shutdown: whatever goes wrong in it stops no other step."""
+    with contextlib.suppress(Exception):
+        await bounded(step, seconds)
+
+
+async def _stop_dispatcher(dispatcher: WebhookDispatcher) -> None:
+    await _quietly(dispatcher.stop(), DISPATCHER_STOP_SECONDS)
+    await _quietly(dispatcher.database.close(), SHUTDOWN_STEP_SECONDS)
 
 
 def _dispatcher(config: NotificationConfig, sender: SmtpSender) -> WebhookDispatcher:
