@@ -25,6 +25,7 @@ from eccs.platform import migrations
 from tests.servers import ferretdb, postgres
 from tests.servers import kafka as kafka_servers
 from tests.servers import smtp as smtp_servers
+from tests.servers.postgres import free_port
 from tests.servers.services import Service, start_service
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -32,7 +33,8 @@ TABLES = (
     "users, refresh_tokens, throttle_events, sign_in_addresses, account_tokens, api_keys,"
     " account_erasures, emails, email_recipients,"
     " email_attachments, outbox, templates, contacts, idempotency_keys, audit_events,"
-    " email_counts, send_counts"
+    " email_counts, send_counts, email_batches, suppressions, webhook_endpoints, webhook_events,"
+    " webhook_deliveries, webhook_attempts"
 )
 # The gateway's address as the services see it: X-Forwarded-For is believed only from here.
 PROXY_ADDRESS = "127.0.0.2"
@@ -178,7 +180,10 @@ def service_env(
 @pytest.fixture(scope="session")
 def services(service_env: dict[str, str], work_dir: Path) -> Iterator[dict[str, Service]]:
     auth = start_service("auth", service_env, work_dir)
-    email = start_service("email", {**service_env, "AUTH_SERVICE_URL": auth.url}, work_dir)
+    port = free_port()  # its unsubscribe links point at itself
+    public = f"http://127.0.0.1:{port}"
+    env = {**service_env, "AUTH_SERVICE_URL": auth.url, "ECCS_PUBLIC_URL": public}
+    email = start_service("email", env, work_dir, port=port)
     yield {"auth": auth, "email": email}
     for service in (email, auth):
         service.process.terminate()

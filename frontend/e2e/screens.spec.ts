@@ -19,6 +19,8 @@ interface Screen {
 }
 
 let emailId = "";
+let endpointId = "";
+let batchId = "";
 const subject = subjectFor("Screens tour");
 
 const SCREENS: Screen[] = [
@@ -28,16 +30,42 @@ const SCREENS: Screen[] = [
   { name: "email-detail", path: () => `/emails/${emailId}`, heading: () => subject },
   { name: "templates", link: "Templates", heading: () => "Templates" },
   { name: "contacts", link: "Contacts", heading: () => "Contacts" },
+  { name: "suppressions", link: "Suppressions", heading: () => "Suppressions" },
+  { name: "webhooks", link: "Webhooks", heading: () => "Webhooks" },
+  { name: "webhook-endpoint", path: () => `/webhooks/${endpointId}`, heading: () => "Tour receiver" },
+  { name: "batches", path: () => "/emails/batches", heading: () => "Batches" },
+  { name: "batch", path: () => `/emails/batches/${batchId}`, heading: () => "Batch" },
   { name: "api-keys", link: "API keys", heading: () => "API keys" },
   { name: "account", link: "Account", heading: () => "Your account" },
   { name: "dead-letters", link: "Dead letters", heading: () => "Dead letters" },
   { name: "mail-catcher", link: "Mail catcher", heading: () => "Mail catcher" },
+  // What a recipient's unsubscribe link opens (it asks first: opening it changes nothing). Last:
+  // it is a page of its own, without the app's nav.
+  { name: "unsubscribe", path: () => `/unsubscribe/${"T".repeat(43)}`, heading: () => "Unsubscribe" },
 ];
 
-// Something on every screen: a delivered email, a refused one, a template, a contact, a key.
+// Something on every screen: a delivered email, a refused one, a template, a contact, a key, a
+// webhook endpoint (nothing listens there: its deliveries fail), a suppression and a batch with
+// an email refused.
 test.beforeAll(async () => {
   const request = await requests.newContext({ baseURL: eccsUrl() });
   const token = await apiToken(request, { ...ADMIN });
+  const endpoint = await apiPost(request, token, "/api/webhooks", {
+    url: "http://127.0.0.1:9/hooks/eccs",
+    events: ["email.sent", "email.failed"],
+    description: "Tour receiver",
+  });
+  endpointId = String(endpoint.id);
+  await apiPost(request, token, "/api/suppressions", { address: `gone.${Date.now().toString(36)}@example.com`, detail: "Asked by phone" });
+  const batch = await request.post("/api/emails/batch", {
+    headers: { Authorization: `Bearer ${token}` },
+    data: [
+      { to: ["team@example.com"], subject: subjectFor("Batch on the tour"), text: "One of two." },
+      { to: ["not an address"], subject: "Refused", text: "Two of two." },
+    ],
+  });
+  expect(batch.status(), await batch.text()).toBe(202);
+  batchId = ((await batch.json()) as { batch_id: string }).batch_id;
   emailId = await sendViaApi(request, token, {
     to: "team@example.com",
     subject,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import uuid
 from typing import Annotated, Literal
 
 import typer
@@ -15,7 +16,9 @@ from eccs.backup.cli import backup, restore
 from eccs.identity.cli import user_app
 from eccs.mail.dlq.cli import dlq_app
 from eccs.mail.emails.cli import email_app
+from eccs.mail.suppressions.cli import suppression_app
 from eccs.platform.commands import CommandEnvironment, console, fail, report
+from eccs.platform.db import Connection
 from eccs.platform.settings import ConfigError, DatabaseSettings, load
 
 app = typer.Typer(
@@ -27,6 +30,7 @@ app = typer.Typer(
 app.add_typer(user_app, name="user")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(email_app, name="email")
+app.add_typer(suppression_app, name="suppression")
 app.command()(backup)
 app.command()(restore)
 
@@ -39,7 +43,14 @@ def _every_command(context: typer.Context) -> None:
     from eccs.platform.settings import LogSettings
 
     configure_logging(load(LogSettings, {"LOG_FORMAT": "console", **os.environ}))
-    context.obj = CommandEnvironment(database_settings=database_settings)
+    context.obj = CommandEnvironment(database_settings=database_settings, find_account=find_account)
+
+
+async def find_account(connection: Connection, email: str) -> tuple[uuid.UUID, str] | None:
+    from eccs.identity.repository import UserRepository
+
+    user = await UserRepository(connection).by_email(email)
+    return (user.id, user.email) if user else None
 
 
 DEFAULT_PORTS = {

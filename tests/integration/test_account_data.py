@@ -62,6 +62,9 @@ def test_the_export_holds_everything_about_the_account(alice: Account, bob: Acco
     alice.auth.post("/api/auth/keys", json={"name": "ci", "scopes": ["emails:send"]})
     alice.mail.post("/api/templates", json={"name": "Hi", "subject": "Hi", "text": "Hello"})
     alice.mail.post("/api/contacts", json={"email": "cy@example.test", "name": "Cy"})
+    alice.mail.post("/api/suppressions", json={"address": "gone@example.test"})
+    hook = {"url": "https://hooks.example.test/eccs", "events": ["email.sent"]}
+    assert alice.mail.post("/api/webhooks", json=hook).status_code == 201
     sent = [
         accepted_id(alice.send(to=["ann@example.test"], cc=["cy@example.test"])),
         accepted_id(alice.send(subject="With a file", attachments=[ATTACHMENT])),
@@ -86,6 +89,9 @@ def test_the_export_holds_everything_about_the_account(alice: Account, bob: Acco
     assert key["name"] == "ci" and "key" not in key and key["prefix"].startswith("eccs_")
     assert [template["name"] for template in data["templates"]] == ["Hi"]
     assert [contact["email"] for contact in data["contacts"]] == ["cy@example.test"]
+    assert [s["address"] for s in data["suppressions"]] == ["gone@example.test"]
+    [endpoint] = data["webhook_endpoints"]
+    assert endpoint["url"] == hook["url"] and "secret" not in endpoint
     assert [email["id"] for email in data["emails"]] == sent  # oldest first, Bob's not there
     first, second = data["emails"]
     assert [(r["address"], r["kind"], r["status"]) for r in first["recipients"]] == [
@@ -139,6 +145,12 @@ def test_a_deleted_account_is_gone_at_once_and_its_data_soon_after(
     key = alice.auth.post("/api/auth/keys", json={"name": "ci", "scopes": ["emails:read"]}).json()
     alice.mail.post("/api/templates", json={"name": "Hi", "subject": "Hi", "text": "Hello"})
     alice.mail.post("/api/contacts", json={"email": "cy@example.test"})
+    alice.mail.post("/api/suppressions", json={"address": "gone@example.test"})
+    hook = {"url": "https://hooks.example.test/eccs", "events": ["email.sent"]}
+    alice.mail.post("/api/webhooks", json=hook)
+    alice.mail.post(
+        "/api/emails/batch", json=[{"to": ["b@example.test"], "subject": "B", "text": "B"}]
+    )
     delivered = accepted_id(alice.send(to=["ann@example.test"]))
     record_trail(database, delivered, "ann@example.test")
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
@@ -162,7 +174,16 @@ def test_a_deleted_account_is_gone_at_once_and_its_data_soon_after(
     def erased() -> bool:
         return all(
             rows(database, table, alice.id) == 0
-            for table in ("emails", "templates", "contacts", "email_counts", "send_counts")
+            for table in (
+                "emails",
+                "templates",
+                "contacts",
+                "email_counts",
+                "send_counts",
+                "suppressions",
+                "webhook_endpoints",
+                "email_batches",
+            )
         )
 
     wait_until(erased, "the account's data erased", timeout=30)

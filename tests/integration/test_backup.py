@@ -30,10 +30,11 @@ import pytest
 from bson.raw_bson import RawBSONDocument
 
 from eccs.platform import migrations
-from tests.conftest import Database, Service, start_service
+from tests.conftest import Database, Service, start_service, unavailable
 from tests.integration.conftest import Account
 from tests.servers.kafka import KafkaServer
 from tests.servers.postgres import PostgresServer
+from tests.servers.receivers import Receiver, machine_address
 from tests.servers.smtp import SmtpServer
 from tests.waiting import wait_for, wait_until
 
@@ -87,7 +88,19 @@ def new_database(server: PostgresServer, name: str) -> Database:
 
 
 @pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on this machine's own address, allowed as an on-premise one."""
+    host = machine_address()
+    if host is None:
+        unavailable("this machine has no address but loopback for the webhook receiver")
+    assert host is not None
+    with Receiver(host) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def stack(
+    receiver: Receiver,
     postgres_server: PostgresServer,
     ferretdb_url: str,
     kafka: KafkaServer,
@@ -111,6 +124,7 @@ def stack(
             "SMTP_STARTTLS": "false",
             "SMTP_FROM": "postmaster@eccs.test",
             "SEND_QUOTA_PER_HOUR": "100000",
+            "WEBHOOK_ALLOWED_NETWORKS": f"{receiver.host}/32",
         }
         running = Stack(database, mongodb_url, env, work_dir / "backup", {})
         running.start()
@@ -191,9 +205,9 @@ def wipe(stack: Stack) -> None:
 # --- filling ECCS through its API ---------------------------------------------------------------
 
 
-def fill(register: Callable[..., Account]) -> list[str]:
-    """Accounts with API keys, templates, contacts and emails of every kind, as users make
-    them."""
+def fill(register: Callable[..., Account], receiver: Receiver) -> list[str]:
+    """Accounts with API keys, templates, contacts, webhook endpoints, a suppression and emails
+    of every kind (one batch too), as users make them; once the receiver has their events."""
     sent = []
     later = (datetime.now(UTC) + timedelta(days=7)).isoformat()
     for number in range(3):
@@ -213,6 +227,18 @@ def fill(register: Callable[..., Account]) -> list[str]:
             account.mail.post(
                 "/api/contacts", json={"email": f"c{contact}@example.test", "name": f"C {contact}"}
             )
+        hook = {"url": receiver.url, "events": ["email.sent", "email.failed"]}
+        assert account.mail.post("/api/webhooks", json=hook).status_code == 201
+        account.mail.post("/api/suppressions", json={"address": f"gone{number}@example.test"})
+        batch = account.mail.post(
+            "/api/emails/batch",
+            json=[
+                {"to": [f"batch{number}@example.test"], "subject": "In a batch", "text": "1"},
+                {"to": ["not an address"], "subject": "Refused in the batch", "text": "2"},
+            ],
+        )
+        assert batch.status_code == 202, batch.text
+        sent.append((account, batch.json()["results"][0]["email"]["id"]))
         sends = [
             {"to": [f"a{number}@example.test"], "subject": "Plain", "text": "Plain text"},
             {
@@ -246,7 +272,10 @@ def fill(register: Callable[..., Account]) -> list[str]:
             )
             assert response.status_code == 202, response.text
             sent.append((account, response.json()["id"]))
-    return [wait_until_settled(account, email_id) for account, email_id in sent]
+    statuses = [wait_until_settled(account, email_id) for account, email_id in sent]
+    # Every email but the scheduled ones is an event (sent or failed) for its sender's endpoint.
+    receiver.wait_for(len([s for s in statuses if s != "scheduled"]), timeout=30)
+    return statuses
 
 
 def wait_until_delivered_to(database: Database, address: str, timeout: float = 60) -> None:
@@ -275,9 +304,13 @@ def wait_until_settled(account: Account, email_id: str, timeout: float = 60) -> 
 
 
 def test_a_restore_brings_back_every_table_and_the_audit_trail(
-    stack: Stack, register: Callable[..., Account], key_file: Path, tmp_path: Path
+    stack: Stack,
+    register: Callable[..., Account],
+    receiver: Receiver,
+    key_file: Path,
+    tmp_path: Path,
 ) -> None:
-    statuses = fill(register)
+    statuses = fill(register, receiver)
     assert {"sent", "failed", "scheduled"} <= set(statuses)
     stack.stop()  # as the restore procedure says: no service writes while it runs
     try:

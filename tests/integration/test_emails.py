@@ -324,7 +324,7 @@ def test_a_nul_in_a_search_is_422_naming_q(alice: Account, path: str) -> None:
     assert fields_of(alice.mail.get(path, params={"q": "a\x00b"})) == ["q"]
 
 
-@pytest.mark.parametrize("field", ["from", "reply_to", "headers", "Subject"])
+@pytest.mark.parametrize("field", ["from", "replyTo", "header", "Subject"])
 def test_a_field_send_does_not_take_is_422_naming_it(
     alice: Account, database: Database, field: str
 ) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import eccs.audit.models
 import eccs.contracts.tables
+import eccs.contracts.webhook_tables
 import eccs.identity.models
 import eccs.mail.models  # noqa: F401  (each registers its tables)
 from eccs.platform.db import Base

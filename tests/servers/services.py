@@ -21,9 +21,12 @@ class Service:
     log: Path
 
 
-def start_service(name: str, env: dict[str, str], work_dir: Path, *options: str) -> Service:
-    """`eccs serve <name>` on a free port, once it answers /ready; `options` go to the command."""
-    port = free_port()
+def start_service(
+    name: str, env: dict[str, str], work_dir: Path, *options: str, port: int | None = None
+) -> Service:
+    """`eccs serve <name>` on `port` (a free one by default), once it answers /ready; `options`
+    go to the command."""
+    port = port or free_port()
     log = work_dir / f"{name}.log"
     process = subprocess.Popen(
         [

@@ -83,6 +83,11 @@ class Rules:
         with self._lock:
             self._recipients[address_or_domain.lower()] = answers
 
+    def rcpts(self, address: str) -> int:
+        """How many times RCPT was given this address (one with a script of its own)."""
+        with self._lock:
+            return self._counts[f"RCPT {address.lower()}"]
+
     def answer_to_rcpt(self, address: str) -> str | None:
         key = address.lower()
         if key not in self._recipients:

@@ -142,3 +142,44 @@ def test_the_backoff_doubles_up_to_its_cap_with_full_jitter(
     assert all(0 <= wait <= ceiling for wait in waits)
     assert max(waits) > ceiling * 0.8  # spread over the whole range, not clustered at the top
     assert min(waits) < ceiling * 0.2
+
+
+# --- which refusals suppress the address ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "reply", "suppresses"),
+    [
+        (550, "5.1.1 no such user", True),
+        (550, "5.1.10 RESOLVER.ADR.RecipientNotFound", True),
+        (553, "5.1.3 bad address syntax", True),
+        (550, "5.2.1 mailbox disabled", True),
+        (550, "5.4.4 no route to the domain", True),
+        (550, "requested action not taken: mailbox unavailable", True),  # no enhanced code
+        (550, "5.0.0 refused", True),
+        (551, "user not local", True),
+        (550, "5.7.1 refused as spam", False),  # policy: says nothing against the address
+        (554, "5.7.1 relay access denied", False),
+        (552, "5.2.2 mailbox full", False),
+        (554, "transaction failed", False),
+        (550, "5.3.0 system problem", False),
+        (450, "4.1.1 try later", False),
+    ],
+)
+def test_only_refusals_saying_the_mailbox_is_not_there_suppress_it(
+    code: int, reply: str, suppresses: bool
+) -> None:
+    assert RecipientAnswer("a@x.test", code, reply, about_address=True).suppresses is suppresses
+
+
+def test_a_refusal_of_the_whole_transaction_suppresses_nobody() -> None:
+    [given] = for_everyone(PermanentDeliveryError(550, "5.1.1 no such user"), ["a@x.test"])
+
+    assert given.refused and not given.suppresses
+
+
+def test_an_email_whose_every_recipient_left_is_suppressed_closes_as_suppressed() -> None:
+    closing = POLICY.before_attempt(1, None, NOW, to_try=0, suppressed=2)
+
+    assert closing is not None and closing.reason == FailureReason.SUPPRESSED
+    assert POLICY.before_attempt(1, None, NOW, to_try=1, suppressed=2) is None

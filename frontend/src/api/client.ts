@@ -20,7 +20,8 @@ const PUBLIC_PATHS = new Set([
   "/api/auth/password/forgot",
   "/api/auth/password/reset",
 ]);
-const isPublic = (path: string) => PUBLIC_PATHS.has(path) || path.startsWith("/api/dev/");
+const isPublic = (path: string) =>
+  PUBLIC_PATHS.has(path) || path.startsWith("/api/dev/") || path.startsWith("/api/unsubscribe/");
 
 /** Rotates the tokens with a bare fetch: the client's own middleware must not run on it. */
 export async function refreshTokens(refreshToken: string): Promise<Session | "rejected"> {

@@ -121,6 +121,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every sender's suppressions, newest first */
+        get: operations["list_all_suppressions_api_admin_suppressions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/jwks": {
         parameters: {
             query?: never;
@@ -150,7 +167,7 @@ export interface paths {
         put?: never;
         /**
          * Make an API key for a program
-         * @description The answer holds the key itself, shown this once: ECCS keeps only a hash. Programs send it as `Authorization: Bearer eccs_...`. Scopes: `emails:send` (send, retry, cancel), `emails:read`, `templates`, `contacts`, and `admin` for administrators' keys.
+         * @description The answer holds the key itself, shown this once: ECCS keeps only a hash. Programs send it as `Authorization: Bearer eccs_...`. Scopes: `emails:send` (send, retry, cancel), `emails:read`, `templates`, `contacts`, `suppressions`, `webhooks`, and `admin` for administrators' keys.
          */
         post: operations["create_key_api_auth_keys_post"];
         delete?: never;
@@ -515,6 +532,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept up to 100 emails at once
+         * @description Each email is checked on its own and the valid ones accepted, in the order given, as far as the hourly quota allows (each email counts); `results` answers each one by its index, with the accepted email or its error (fields named `[index].field`). Nothing accepted: 429 when the quota refused some, else 422 naming every problem. With an Idempotency-Key, the same batch again replays the first answer.
+         */
+        post: operations["send_batch_api_emails_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/emails/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your batches, newest first */
+        get: operations["list_batches_api_emails_batches_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/emails/batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One batch: each email's result, and the states of those accepted now
+         * @description Its emails are listed by GET /api/emails?batch_id=.
+         */
+        get: operations["read_batch_api_emails_batches__batch_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/send": {
         parameters: {
             query?: never;
@@ -586,6 +660,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/{email_id}/complaint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a recipient's complaint about an email
+         * @description For complaints you learn of (a mailbox provider's feedback loop, say): the recipient goes on your suppression list and `email.complained` is sent to your webhooks. Answers the address's suppression.
+         */
+        post: operations["report_complaint_api_emails__email_id__complaint_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{email_id}/retry": {
         parameters: {
             query?: never;
@@ -601,6 +695,48 @@ export interface paths {
          */
         post: operations["retry_api_emails__email_id__retry_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your suppression list, newest first
+         * @description Addresses your emails are not sent to: their recipients are `suppressed` at once (and `email.suppressed` is sent), the others delivered.
+         */
+        get: operations["list_suppressions_api_suppressions_get"];
+        put?: never;
+        /** Put an address on your suppression list */
+        post: operations["add_suppression_api_suppressions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suppressions/{address}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether an address is on your list, and why */
+        get: operations["read_suppression_api_suppressions__address__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Take an address off your suppression list
+         * @description Your emails are sent to it again.
+         */
+        delete: operations["remove_suppression_api_suppressions__address__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -677,6 +813,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open the unsubscribe page
+         * @description A person following the link gets the web app's page, which asks before it unsubscribes (a link checker that fetches it changes nothing).
+         */
+        get: operations["unsubscribe_page_api_unsubscribe__token__get"];
+        put?: never;
+        /**
+         * Unsubscribe (RFC 8058 one-click)
+         * @description What mail clients POST (`List-Unsubscribe=One-Click`) to the List-Unsubscribe link of an email sent with `list_unsubscribe`: its recipient goes on its sender's suppression list. No sign-in: the link is the credential. Doing it again changes nothing.
+         */
+        post: operations["unsubscribe_api_unsubscribe__token__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your endpoints */
+        get: operations["list_endpoints_api_webhooks_get"];
+        put?: never;
+        /**
+         * Register an endpoint
+         * @description Answers its signing secret, this once. Requests to it are signed as the Standard Webhooks specification says (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Its host must be public (or on a network the operator allowed).
+         */
+        post: operations["create_endpoint_api_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events kept for your endpoints, newest first */
+        get: operations["list_events_api_webhooks_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One */
+        get: operations["read_endpoint_api_webhooks__endpoint_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete one */
+        delete: operations["delete_endpoint_api_webhooks__endpoint_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an endpoint, disable or enable it
+         * @description `enabled: false` gives up its waiting deliveries; `enabled: true` clears its failure record (an endpoint disabled for failing is enabled this way).
+         */
+        patch: operations["change_endpoint_api_webhooks__endpoint_id__patch"];
+        trace?: never;
+    };
+    "/api/webhooks/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries to this endpoint, newest first, each with every attempt */
+        get: operations["list_deliveries_api_webhooks__endpoint_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{endpoint_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one of your events to this endpoint again
+         * @description A new delivery, due now, with the event's own id (receivers drop what they already have by its `webhook-id`).
+         */
+        post: operations["resend_event_api_webhooks__endpoint_id__resend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret (the previous one signs too for 24 hours) */
+        post: operations["rotate_secret_api_webhooks__endpoint_id__rotate_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{endpoint_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a webhook.test event to this endpoint */
+        post: operations["send_test_api_webhooks__endpoint_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -721,8 +1012,15 @@ export interface components {
              */
             exported_at: string;
             profile: components["schemas"]["ProfileExport"];
+            /** Suppressions */
+            suppressions: components["schemas"]["SuppressionOut"][];
             /** Templates */
             templates: components["schemas"]["TemplateOut"][];
+            /**
+             * Webhook Endpoints
+             * @description Never their secrets.
+             */
+            webhook_endpoints: components["schemas"]["WebhookEndpointExport"][];
         };
         /** ApiKeyExport */
         ApiKeyExport: {
@@ -819,12 +1117,133 @@ export interface components {
             /** Size */
             size: number;
         };
+        /** AttemptOut */
+        AttemptOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Attempt */
+            attempt: number;
+            /** Error */
+            error: string | null;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /**
+             * Response Excerpt
+             * @description The start of the answer's body.
+             */
+            response_excerpt: string | null;
+            /**
+             * Status Code
+             * @description None: no answer (see `error`).
+             */
+            status_code: number | null;
+        };
+        /** BatchAccepted */
+        BatchAccepted: {
+            /** Accepted */
+            accepted: number;
+            /**
+             * Batch Id
+             * Format: uuid
+             */
+            batch_id: string;
+            /** Rejected */
+            rejected: number;
+            /** Results */
+            results: components["schemas"]["BatchItemResult"][];
+        };
+        /**
+         * BatchItemResult
+         * @description One email of a batch, by its place in the request: accepted (`email`) or not (`error`,
+         *     its fields named `[index].field`).
+         */
+        BatchItemResult: {
+            email?: components["schemas"]["Accepted"] | null;
+            error?: components["schemas"]["ErrorDetail"] | null;
+            /** Index */
+            index: number;
+        };
+        /** BatchOut */
+        BatchOut: {
+            /** Accepted */
+            accepted: number;
+            /**
+             * By Status
+             * @description Its accepted emails' states now.
+             */
+            by_status: {
+                [key: string]: number;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Rejected */
+            rejected: number;
+            /**
+             * Results
+             * @description As the batch was answered.
+             */
+            results: components["schemas"]["BatchItemResult"][];
+            /** Size */
+            size: number;
+        };
+        /** BatchPage */
+        BatchPage: {
+            /** Items */
+            items: components["schemas"]["BatchSummary"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** BatchSummary */
+        BatchSummary: {
+            /** Accepted */
+            accepted: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Rejected */
+            rejected: number;
+            /** Size */
+            size: number;
+        };
         /** ChangePasswordRequest */
         ChangePasswordRequest: {
             /** Current Password */
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /**
+         * ComplaintIn
+         * @description A recipient reported the email as spam (say, through a mailbox provider's feedback
+         *     loop): the address goes on your suppression list and `email.complained` is sent.
+         */
+        ComplaintIn: {
+            /** Detail */
+            detail?: string | null;
+            /** Recipient */
+            recipient: string;
         };
         /** ContactIn */
         ContactIn: {
@@ -966,6 +1385,51 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** DeliveryOut */
+        DeliveryOut: {
+            /** Attempts */
+            attempts: components["schemas"]["AttemptOut"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Email Id */
+            email_id: string | null;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+            event_type: components["schemas"]["EventType"];
+            /** Id */
+            id: number;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /**
+             * Next Attempt At
+             * @description When a pending delivery is due.
+             */
+            next_attempt_at: string | null;
+            /** Recipient */
+            recipient: string | null;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /**
          * ApiKeyRef
          * @description The API key an email was sent with, as it was named then.
@@ -978,6 +1442,41 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /**
+         * EmailEventData
+         * @description The facts of one recipient of one email.
+         */
+        EmailEventData: {
+            /**
+             * Attempt
+             * @description The delivery attempt it happened in (none for steps outside).
+             */
+            attempt?: number | null;
+            /**
+             * Email Id
+             * Format: uuid
+             */
+            email_id: string;
+            /**
+             * Next Attempt At
+             * @description email.deferred: when the next attempt is due.
+             */
+            next_attempt_at?: string | null;
+            /**
+             * Reason
+             * @description email.failed: refused, exhausted, expired, invalid or suppressed; email.suppressed: why the address is on the list (refused, complaint, unsubscribed, manual).
+             */
+            reason?: string | null;
+            /** Recipient */
+            recipient: string;
+            recipient_kind: components["schemas"]["RecipientKind"];
+            /** Smtp Code */
+            smtp_code?: number | null;
+            /** Smtp Reply */
+            smtp_reply?: string | null;
+            /** Subject */
+            subject: string;
         };
         /** EmailExport */
         EmailExport: {
@@ -1027,6 +1526,8 @@ export interface components {
             attachments: components["schemas"]["AttachmentOut"][];
             /** Attempts */
             attempts: number;
+            /** Batch Id */
+            batch_id: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1034,6 +1535,13 @@ export interface components {
             created_at: string;
             /** Expires At */
             expires_at: string | null;
+            /**
+             * Headers
+             * @description The headers the sender added.
+             */
+            headers: {
+                [key: string]: string;
+            };
             /** Html */
             html: string | null;
             /**
@@ -1045,6 +1553,8 @@ export interface components {
             last_error: string | null;
             /** Recipients */
             recipients: components["schemas"]["RecipientOut"][];
+            /** Reply To */
+            reply_to: string | null;
             /** Scheduled At */
             scheduled_at: string | null;
             /** Sent At */
@@ -1108,6 +1618,8 @@ export interface components {
         EmailSummary: {
             /** Attempts */
             attempts: number;
+            /** Batch Id */
+            batch_id: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1129,6 +1641,149 @@ export interface components {
             subject: string;
             /** To */
             to: string[];
+        };
+        /**
+         * EndpointChange
+         * @description Only the fields given change; `enabled: true` also clears its failure record.
+         */
+        EndpointChange: {
+            /** Description */
+            description?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Events */
+            events?: components["schemas"]["EventType"][] | null;
+            /** Url */
+            url?: string | null;
+        };
+        /** EndpointCreated */
+        EndpointCreated: {
+            /** Consecutive Failures */
+            consecutive_failures: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Disabled Reason
+             * @description owner: you disabled it; failing: every attempt failed for too long.
+             */
+            disabled_reason: ("owner" | "failing") | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: components["schemas"]["EventType"][];
+            /**
+             * Failing Since
+             * @description Every attempt has failed since then.
+             */
+            failing_since: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Failure At */
+            last_failure_at: string | null;
+            /** Last Success At */
+            last_success_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description After a rotation, the previous secret signs too until then.
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Secret
+             * @description The signing secret. Shown once: keep it now.
+             */
+            secret: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** EndpointIn */
+        EndpointIn: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Events
+             * @description The event types it receives.
+             */
+            events: components["schemas"]["EventType"][];
+            /**
+             * Url
+             * @description Where events are POSTed: https:// (or http://).
+             */
+            url: string;
+        };
+        /** EndpointOut */
+        EndpointOut: {
+            /** Consecutive Failures */
+            consecutive_failures: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /**
+             * Disabled Reason
+             * @description owner: you disabled it; failing: every attempt failed for too long.
+             */
+            disabled_reason: ("owner" | "failing") | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: components["schemas"]["EventType"][];
+            /**
+             * Failing Since
+             * @description Every attempt has failed since then.
+             */
+            failing_since: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Failure At */
+            last_failure_at: string | null;
+            /** Last Success At */
+            last_success_at: string | null;
+            /**
+             * Previous Secret Expires At
+             * @description After a rotation, the previous secret signs too until then.
+             */
+            previous_secret_expires_at: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** EndpointPage */
+        EndpointPage: {
+            /** Items */
+            items: components["schemas"]["EndpointOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
         };
         /** EnvelopeOut */
         EnvelopeOut: {
@@ -1157,11 +1812,68 @@ export interface components {
             message: string;
         };
         /**
+         * Event
+         * @description The body of every webhook request, signed as the Standard Webhooks specification says
+         *     (`webhook-id`, `webhook-timestamp`, `webhook-signature` headers).
+         */
+        Event: {
+            /** Data */
+            data: components["schemas"]["EmailEventData"] | components["schemas"]["WebhookTestData"];
+            /**
+             * Id
+             * Format: uuid
+             * @description The event's id; also the webhook-id header.
+             */
+            id: string;
+            /**
+             * Timestamp
+             * Format: date-time
+             * @description When it happened.
+             */
+            timestamp: string;
+            type: components["schemas"]["EventType"];
+        };
+        /** EventOut */
+        EventOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email Id */
+            email_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** @description The body its endpoints receive; what it leaves out is null here. */
+            payload: components["schemas"]["Event"];
+            type: components["schemas"]["EventType"];
+        };
+        /** EventPage */
+        EventPage: {
+            /** Items */
+            items: components["schemas"]["EventOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * EventType
+         * @description What a sender's webhook endpoints are told about; each event names one recipient.
+         * @enum {string}
+         */
+        EventType: "email.sent" | "email.deferred" | "email.failed" | "email.suppressed" | "email.unsubscribed" | "email.complained" | "webhook.test";
+        /**
          * FailureReason
          * @description Why a `failed` email failed (its dead-letter record's reason).
          * @enum {string}
          */
-        FailureReason: "refused" | "exhausted" | "expired" | "invalid";
+        FailureReason: "refused" | "exhausted" | "expired" | "invalid" | "suppressed";
         /** FieldError */
         FieldError: {
             /** Field */
@@ -1246,6 +1958,44 @@ export interface components {
         JwksOut: {
             /** Keys */
             keys: components["schemas"]["Jwk"][];
+        };
+        /**
+         * ListedSuppression
+         * @description A suppression on any sender's list, for operators.
+         */
+        ListedSuppression: {
+            /** Address */
+            address: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Detail */
+            detail: string | null;
+            /** Email Id */
+            email_id: string | null;
+            reason: components["schemas"]["SuppressionReason"];
+            /** Sender Email */
+            sender_email: string;
+            /** Smtp Code */
+            smtp_code: number | null;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** ListedSuppressionPage */
+        ListedSuppressionPage: {
+            /** Items */
+            items: components["schemas"]["ListedSuppression"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1374,6 +2124,19 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * Queued
+         * @description A delivery made due now.
+         */
+        Queued: {
+            /** Delivery Id */
+            delivery_id: number;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
         /** Readiness */
         Readiness: {
             /** Checks */
@@ -1410,7 +2173,7 @@ export interface components {
          * RecipientStatus
          * @enum {string}
          */
-        RecipientStatus: "pending" | "accepted" | "refused" | "abandoned";
+        RecipientStatus: "pending" | "accepted" | "refused" | "abandoned" | "suppressed";
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
@@ -1474,6 +2237,14 @@ export interface components {
              */
             requeued: number;
         };
+        /** ResendIn */
+        ResendIn: {
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+        };
         /** ResetPasswordRequest */
         ResetPasswordRequest: {
             /** Password */
@@ -1486,7 +2257,20 @@ export interface components {
          * @description What an API key may do. A person signed in may do all of it (`admin`: administrators).
          * @enum {string}
          */
-        Scope: "emails:send" | "emails:read" | "templates" | "contacts" | "admin";
+        Scope: "emails:send" | "emails:read" | "templates" | "contacts" | "suppressions" | "webhooks" | "admin";
+        /** SecretRotated */
+        SecretRotated: {
+            /**
+             * Previous Secret Expires At
+             * Format: date-time
+             */
+            previous_secret_expires_at: string;
+            /**
+             * Secret
+             * @description The new signing secret. Shown once: keep it now.
+             */
+            secret: string;
+        };
         /**
          * SendRequest
          * @description An email to send; `body`, `templateId` and `templateData` are accepted for older clients.
@@ -1509,8 +2293,26 @@ export interface components {
             cc: string[];
             /** Expires At */
             expires_at?: string | null;
+            /**
+             * Headers
+             * @description Headers to add: X-* and List-* only (Reply-To has its own field).
+             */
+            headers?: {
+                [key: string]: string;
+            };
             /** Html */
             html?: string | null;
+            /**
+             * List Unsubscribe
+             * @description Add List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click) pointing at ECCS: a recipient who uses it goes on your suppression list and `email.unsubscribed` is sent to your webhooks. Needs exactly one recipient.
+             * @default false
+             */
+            list_unsubscribe: boolean;
+            /**
+             * Reply To
+             * @description Replies go here instead of to your own address.
+             */
+            reply_to?: string | null;
             /** Scheduled At */
             scheduled_at?: string | null;
             /** Subject */
@@ -1554,6 +2356,47 @@ export interface components {
             token_type: "bearer";
             user: components["schemas"]["UserOut"];
         };
+        /** SuppressionIn */
+        SuppressionIn: {
+            /** Address */
+            address: string;
+            /** Detail */
+            detail?: string | null;
+        };
+        /** SuppressionOut */
+        SuppressionOut: {
+            /** Address */
+            address: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Detail */
+            detail: string | null;
+            /** Email Id */
+            email_id: string | null;
+            reason: components["schemas"]["SuppressionReason"];
+            /** Smtp Code */
+            smtp_code: number | null;
+        };
+        /** SuppressionPage */
+        SuppressionPage: {
+            /** Items */
+            items: components["schemas"]["SuppressionOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * SuppressionReason
+         * @description Why an address is on a sender's suppression list (later sends to it are not attempted).
+         * @enum {string}
+         */
+        SuppressionReason: "refused" | "complaint" | "unsubscribed" | "manual";
         /** TemplateIn */
         TemplateIn: {
             /** Html */
@@ -1632,6 +2475,13 @@ export interface components {
             /** Token */
             token: string;
         };
+        /** Unsubscribed */
+        Unsubscribed: {
+            /** Address */
+            address: string;
+            /** Sender */
+            sender: string;
+        };
         /** UserOut */
         UserOut: {
             /** Email */
@@ -1678,6 +2528,43 @@ export interface components {
             role: string;
             /** Scopes */
             scopes?: components["schemas"]["Scope"][] | null;
+        };
+        /**
+         * WebhookDeliveryStatus
+         * @description One event's delivery to one endpoint.
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "failed";
+        /** WebhookEndpointExport */
+        WebhookEndpointExport: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: components["schemas"]["EventType"][];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+        };
+        /** WebhookTestData */
+        WebhookTestData: {
+            /**
+             * Endpoint Id
+             * Format: uuid
+             */
+            endpoint_id: string;
+            /** Message */
+            message: string;
         };
     };
     responses: never;
@@ -1735,6 +2622,8 @@ export interface operations {
                 status?: components["schemas"]["EmailStatus"][] | null;
                 /** @description Search subject and recipients */
                 q?: string | null;
+                /** @description Only this batch's emails */
+                batch_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -2002,6 +2891,61 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_all_suppressions_api_admin_suppressions_get: {
+        parameters: {
+            query?: {
+                /** @description Text in the address */
+                q?: string | null;
+                reason?: components["schemas"]["SuppressionReason"] | null;
+                /** @description Only this sender's */
+                user_id?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListedSuppressionPage"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3345,6 +4289,8 @@ export interface operations {
                 status?: components["schemas"]["EmailStatus"][] | null;
                 /** @description Search subject and recipients */
                 q?: string | null;
+                /** @description Only this batch's emails */
+                batch_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -3372,6 +4318,204 @@ export interface operations {
             };
             /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_batch_api_emails_batch_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same request again safely: the first answer is replayed for 24 h. */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendRequest"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAccepted"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body was not sent as JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over a limit; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_batches_api_emails_batches_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPage"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_batch_api_emails_batches__batch_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3643,6 +4787,77 @@ export interface operations {
             };
         };
     };
+    report_complaint_api_emails__email_id__complaint_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                email_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplaintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body was not sent as JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     retry_api_emails__email_id__retry_post: {
         parameters: {
             query?: never;
@@ -3695,6 +4910,244 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_suppressions_api_suppressions_get: {
+        parameters: {
+            query?: {
+                /** @description Text in the address */
+                q?: string | null;
+                reason?: components["schemas"]["SuppressionReason"] | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionPage"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_suppression_api_suppressions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuppressionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body was not sent as JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_suppression_api_suppressions__address__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The address (any letter case) */
+                address: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_suppression_api_suppressions__address__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The address (any letter case) */
+                address: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4141,6 +5594,700 @@ export interface operations {
             };
             /** @description The body was not sent as JSON (Content-Type: application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe_page_api_unsubscribe__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe_api_unsubscribe__token__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unsubscribed"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_endpoints_api_webhooks_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointPage"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_endpoint_api_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointCreated"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body was not sent as JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_events_api_webhooks_events_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description Only events of this type */
+                type?: components["schemas"]["EventType"] | null;
+                /** @description Only events of this email */
+                email_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_endpoint_api_webhooks__endpoint_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_endpoint_api_webhooks__endpoint_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_endpoint_api_webhooks__endpoint_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body was not sent as JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_webhooks__endpoint_id__deliveries_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                status?: components["schemas"]["WebhookDeliveryStatus"] | null;
+            };
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resend_event_api_webhooks__endpoint_id__resend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResendIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body was not sent as JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_secret_api_webhooks__endpoint_id__rotate_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRotated"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `fields` names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_test_api_webhooks__endpoint_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queued"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role, this API key's scopes, or an address not yet verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

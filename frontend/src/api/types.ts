@@ -33,3 +33,15 @@ export type InboxItem = Schemas["InboxItem"];
 export type InboxMessage = Schemas["MessageDetail"];
 
 export type EmailStatus = Email["status"];
+export type EventType = Schemas["EventType"];
+export type WebhookEndpoint = Schemas["EndpointOut"];
+export type CreatedWebhookEndpoint = Schemas["EndpointCreated"];
+export type WebhookEndpointInput = Schemas["EndpointIn"];
+export type WebhookDelivery = Schemas["DeliveryOut"];
+export type WebhookAttempt = Schemas["AttemptOut"];
+export type Suppression = Schemas["SuppressionOut"];
+export type ListedSuppression = Schemas["ListedSuppression"];
+export type SuppressionReason = Suppression["reason"];
+export type BatchSummary = Schemas["BatchSummary"];
+export type Batch = Schemas["BatchOut"];
+export type BatchItemResult = Schemas["BatchItemResult"];

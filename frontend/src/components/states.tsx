@@ -31,6 +31,12 @@ export function Failed({ error, retry }: { error: unknown; retry?: () => void })
   );
 }
 
+/** What an action came to, for a Notice. */
+export interface Outcome {
+  tone: "success" | "error";
+  text: string;
+}
+
 /** A message about something that just happened, read out by screen readers. */
 export function Notice({
   tone = "info",

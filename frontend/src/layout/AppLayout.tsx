@@ -23,6 +23,8 @@ function useLinks(): Link[] {
     { to: "/emails", label: "Sent" },
     { to: "/templates", label: "Templates" },
     { to: "/contacts", label: "Contacts" },
+    { to: "/suppressions", label: "Suppressions" },
+    { to: "/webhooks", label: "Webhooks" },
     { to: "/keys", label: "API keys" },
     { to: "/account", label: "Account" },
   ];

@@ -11,8 +11,12 @@ their states from here.
     any unsent state ──(expires_at passes)──► failed
 
 A recipient is `pending` until it has a final answer: `accepted` (SMTP 2xx), `refused` (5xx, or
-a message the relay cannot take at all) or `abandoned` (attempts used up or expired; a retry or a
-replay makes it `pending` again). Refusals are final.
+a message the relay cannot take at all), `suppressed` (on the sender's suppression list, so never
+tried) or `abandoned` (attempts used up or expired; a retry or a replay makes it `pending` again).
+Refusals and suppressions are final.
+
+Beside the lifecycle: why an address is on a sender's suppression list, the events a sender's
+webhook endpoints can receive, and the states of one event's delivery to one endpoint.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class RecipientStatus(StrEnum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
     ABANDONED = "abandoned"
+    SUPPRESSED = "suppressed"
 
 
 class FailureReason(StrEnum):
@@ -44,12 +49,46 @@ class FailureReason(StrEnum):
     EXHAUSTED = "exhausted"  # its attempt budget was used up by temporary failures
     EXPIRED = "expired"  # its expires_at passed before it could be delivered
     INVALID = "invalid"  # no message could be made of it, or its request made no sense
+    SUPPRESSED = "suppressed"  # every recipient left to try is on the sender's suppression list
 
 
 class RecipientKind(StrEnum):
     TO = "to"
     CC = "cc"
     BCC = "bcc"
+
+
+class SuppressionReason(StrEnum):
+    """Why an address is on a sender's suppression list (later sends to it are not attempted)."""
+
+    REFUSED = "refused"  # an SMTP server refused the mailbox for good (5xx about the address)
+    COMPLAINT = "complaint"  # its owner reported an email as spam (through the API)
+    UNSUBSCRIBED = "unsubscribed"  # its owner used the email's one-click unsubscribe link
+    MANUAL = "manual"  # the sender (or an operator) put it there
+
+
+class EventType(StrEnum):
+    """What a sender's webhook endpoints are told about; each event names one recipient."""
+
+    SENT = "email.sent"  # an SMTP server accepted the email for this recipient
+    DEFERRED = "email.deferred"  # a temporary failure; another attempt is scheduled
+    FAILED = "email.failed"  # no more attempts: refused, attempts exhausted, expired, invalid
+    SUPPRESSED = "email.suppressed"  # not attempted: the address is on the suppression list
+    UNSUBSCRIBED = "email.unsubscribed"  # the recipient used the one-click unsubscribe link
+    COMPLAINED = "email.complained"  # the recipient reported the email as spam
+    TEST = "webhook.test"  # sent on the owner's request to one endpoint, to try it out
+
+
+# What an endpoint can subscribe to (a test event goes to the endpoint it was asked for).
+SUBSCRIBABLE_EVENTS = frozenset(EventType) - {EventType.TEST}
+
+
+class WebhookDeliveryStatus(StrEnum):
+    """One event's delivery to one endpoint."""
+
+    PENDING = "pending"  # due at its next attempt time (or being attempted right now)
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # given up: retried for the whole retry window, or the endpoint disabled
 
 
 # Waiting for a delivery request to come due; the owner may still withdraw them.

@@ -4,12 +4,17 @@ email-service writes emails, their recipients and attachments, and the outbox ro
 scheduled sends, owner retries and operator replays; notification-service writes the delivery
 state (status, attempts, each recipient's answer) and the outbox rows of automatic retries and
 dead letters. Which states exist, and which of them each step acts on, is `lifecycle`.
+
+Suppressions are written by both: by email-service for what senders, operators, unsubscribe
+links and complaints put there, by notification-service for addresses an SMTP server refused.
+The webhook tables are in `webhook_tables`.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +42,7 @@ from eccs.contracts.lifecycle import (
     FailureReason,
     RecipientKind,
     RecipientStatus,
+    SuppressionReason,
     sql_list,
 )
 from eccs.platform.db import Base
@@ -46,14 +52,15 @@ from eccs.platform.db import Base
 COUNTER_SHARDS = 64
 
 
-def _one_of(column: str, values: type[EmailStatus | RecipientStatus | RecipientKind]) -> str:
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A check constraint's condition: the column holds one of the enum's values."""
     return f"{column} IN {sql_list(frozenset(values))}"
 
 
 class Email(Base):
     __tablename__ = "emails"
     __table_args__ = (
-        CheckConstraint(_one_of("status", EmailStatus), name="status"),
+        CheckConstraint(one_of("status", EmailStatus), name="status"),
         CheckConstraint(
             f"failure_reason IS NULL OR failure_reason IN {sql_list(frozenset(FailureReason))}",
             name="failure_reason",
@@ -80,6 +87,20 @@ class Email(Base):
             "ix_emails_in_flight",
             "updated_at",
             postgresql_where=text(f"status IN {sql_list(IN_FLIGHT)}"),
+        ),
+        # A one-click unsubscribe finds its email by the link's token.
+        Index(
+            "uq_emails_unsubscribe_token",
+            "unsubscribe_token",
+            unique=True,
+            postgresql_where=text("unsubscribe_token IS NOT NULL"),
+        ),
+        # The emails of one batch (the list's batch view).
+        Index(
+            "ix_emails_user_batch",
+            "user_id",
+            "batch_id",
+            postgresql_where=text("batch_id IS NOT NULL"),
         ),
     )
 
@@ -111,13 +132,21 @@ class Email(Base):
     # The API key it was sent with (none: sent by a person signed in), and that key's name then.
     api_key_id: Mapped[uuid.UUID | None]
     api_key_name: Mapped[str | None] = mapped_column(String(100))
+    # Headers the sender added ([name, value] pairs, in order: X-*, List-*), and the Reply-To
+    # that replaces the sender's own address.
+    headers: Mapped[list[list[str]] | None] = mapped_column(JSONB)
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    # The secret of the email's one-click unsubscribe link (List-Unsubscribe), when it has one.
+    unsubscribe_token: Mapped[str | None] = mapped_column(String(64))
+    # The batch (POST /api/emails/batch) it was sent in.
+    batch_id: Mapped[uuid.UUID | None]
 
 
 class Recipient(Base):
     __tablename__ = "email_recipients"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", RecipientKind), name="kind"),
-        CheckConstraint(_one_of("status", RecipientStatus), name="status"),
+        CheckConstraint(one_of("kind", RecipientKind), name="kind"),
+        CheckConstraint(one_of("status", RecipientStatus), name="status"),
         Index("ix_email_recipients_email", "email_id", "position"),
     )
 
@@ -213,3 +242,28 @@ class AccountErasure(Base):
     in_flight: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), server_default="{}", default=list
     )
+
+
+class Suppression(Base):
+    """An address a sender's emails are no longer attempted to: recipients on it are
+    `suppressed` at once, the others delivered. Addresses are kept in lower case."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (
+        CheckConstraint(one_of("reason", SuppressionReason), name="reason"),
+        Index("ix_suppressions_user_created", "user_id", text("created_at DESC")),
+        # The operators' list of every sender's suppressions, newest first.
+        Index("ix_suppressions_created", text("created_at DESC")),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    # The sender's address when it was added, so operators can tell whose list it is on.
+    sender_email: Mapped[str] = mapped_column(String(320))
+    # What put it there: the email refused, complained about or unsubscribed from, the SMTP
+    # answer, or the sender's note.
+    email_id: Mapped[uuid.UUID | None]
+    smtp_code: Mapped[int | None] = mapped_column(SmallInteger)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

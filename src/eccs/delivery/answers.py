@@ -3,10 +3,14 @@ try). The delivery decision (policy.py) is made from these; nothing else reads S
 
 A transaction-wide failure (no connection, a timeout, a 4xx or 5xx to MAIL FROM or DATA) is
 given to every recipient of the attempt as that recipient's answer.
+
+Some refusals also put the address on the sender's suppression list (`suppresses`): those that
+say the mailbox is not there, never those about the message or the sender.
 """
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -14,6 +18,18 @@ import aiosmtplib
 
 from eccs.contracts.lifecycle import RecipientStatus
 from eccs.delivery.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+
+# An RFC 3463 enhanced status code at the start of a reply: class.subject.detail.
+ENHANCED_CODE = re.compile(r"^\s*5\.(\d{1,3})\.(\d{1,3})\b")
+# Enhanced codes that say the address is bad for good (RFC 3463): any addressing status (bad
+# mailbox, bad domain, bad syntax, moved, null MX), a disabled mailbox, no route to its domain.
+# Others say nothing against the address: 5.7.x is policy (spam, relaying denied: a relay that
+# refuses every recipient must not empty a sender's list), 5.2.2 a full mailbox, 5.3.x the
+# receiving system, 5.5.x the protocol, 5.6.x the content.
+ADDRESS_GONE_SUBJECT = "1"
+ADDRESS_GONE = frozenset({("2", "1"), ("4", "4")})
+# Without an enhanced code (or with 5.0.0), the basic codes RFC 5321 gives unknown mailboxes.
+ADDRESS_GONE_CODES = frozenset({550, 551, 553})
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,8 @@ class RecipientAnswer:
     code: int | None
     reply: str
     permanent: bool = False
+    # The relay's answer to RCPT for this address, rather than about the whole transaction.
+    about_address: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -42,6 +60,18 @@ class RecipientAnswer:
     def deferred(self) -> bool:
         """Worth another try: a 4xx, or no answer at all."""
         return not (self.accepted or self.refused)
+
+    @property
+    def suppresses(self) -> bool:
+        """Whether this refusal puts the address on the sender's suppression list: a 5xx to
+        RCPT saying the mailbox does not exist or cannot take mail."""
+        if not (self.about_address and self.code is not None and 500 <= self.code < 600):
+            return False
+        enhanced = ENHANCED_CODE.match(self.reply)
+        if enhanced is None or enhanced.groups() == ("0", "0"):
+            return self.code in ADDRESS_GONE_CODES
+        subject, detail = enhanced.groups()
+        return subject == ADDRESS_GONE_SUBJECT or (subject, detail) in ADDRESS_GONE
 
     @property
     def code_class(self) -> str:

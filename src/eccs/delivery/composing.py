@@ -2,8 +2,9 @@
 
 The platform's address is the author (From: SMTP_FROM, with the sender's name as display name),
 so relays that check SPF/DMARC for SMTP_FROM's domain accept it; replies go to the sender's own
-address (Reply-To). Bcc recipients are never written into any header: they exist only in the
-SMTP envelope.
+address (Reply-To), or to the one the sender gave. Bcc recipients are never written into any
+header: they exist only in the SMTP envelope. The sender's own headers (X-*, List-*, such as the
+one-click unsubscribe link) come after ECCS's.
 """
 
 from __future__ import annotations
@@ -14,19 +15,32 @@ import email.policy
 import quopri
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.charset import Charset
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import encode_rfc2231, format_datetime, quote
+from typing import Any
 
 from eccs.platform.addresses import ascii_address, check_header_safe
+
+
+class _Policy(email.policy.EmailPolicy):
+    """The stdlib's policy, but List-* headers go out as written: they hold URIs in angle
+    brackets, which have nowhere to fold, and a long one refolded would become an RFC 2047
+    encoded word that no mail client reads as a link (the API keeps them under 998 octets)."""
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> Any:
+        if isinstance(value, str) and name.lower().startswith("list-"):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, refold_binary)  # type: ignore[misc]
+
 
 # The stdlib's SMTP policy (CRLF line endings, RFC 2047/2231 encoding of non-ASCII headers and
 # filenames), with bodies kept 7-bit: non-ASCII text goes out quoted-printable or base64, so the
 # message is valid through any relay, whether or not it offers 8BITMIME.
-POLICY = email.policy.SMTP.clone(cte_type="7bit")
+POLICY = _Policy(linesep="\r\n", cte_type="7bit")
 UTF8 = Charset("utf-8")
 # Longer lines of text go out encoded (the limit RFC 5322 recommends, as the email package has it).
 MAX_LINE = 78
@@ -59,6 +73,9 @@ class OutgoingEmail:
     bcc: list[str]
     attachments: list[Attachment]
     created_at: datetime
+    # Headers the sender added (X-*, List-*: checked by the API), and a Reply-To of their own.
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    reply_to: str | None = None
 
     @property
     def size(self) -> int:
@@ -114,8 +131,13 @@ def _add_headers(message: EmailMessage, email: OutgoingEmail, smtp_from: str) ->
     otherwise parse each value back into header objects, most of the cost of a message."""
     headers = {
         "From": _mailbox(smtp_from, email.sender_name),
-        # ECCS's own account emails have no sender address: replies go nowhere.
-        "Reply-To": _mailbox(email.sender_email, email.sender_name) if email.sender_email else "",
+        # The sender's own Reply-To, or the sender's address; ECCS's own account emails have no
+        # sender address: replies go nowhere.
+        "Reply-To": _mailbox(email.reply_to)
+        if email.reply_to
+        else _mailbox(email.sender_email, email.sender_name)
+        if email.sender_email
+        else "",
         "To": ", ".join(_mailbox(recipient) for recipient in email.to),
         "Cc": ", ".join(_mailbox(recipient) for recipient in email.cc),
         "Subject": _text(email.subject),
@@ -123,7 +145,8 @@ def _add_headers(message: EmailMessage, email: OutgoingEmail, smtp_from: str) ->
         "Date": format_datetime(_aware(email.created_at)),
         "Message-ID": message_id(email.email_id, smtp_from),
     }
-    for name, value in headers.items():
+    added = [(name, _text(value)) for name, value in email.headers]
+    for name, value in [*headers.items(), *added]:
         # Stored as given, so checked here: a line break would start a header of its own.
         check_header_safe(value)
         if value:  # no To or Cc header without recipients in it, no Reply-To without a sender

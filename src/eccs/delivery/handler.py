@@ -5,7 +5,11 @@
     send    → compose and send to the recipients still without a final answer
     decide  → retry at a time, or close with a reason (the policy, policy.py)
     record  → the answers, then the retry (an outbox row due after the backoff) or the close
-              (`sent`, or `failed` with a DLQ record through the outbox), in one transaction
+              (`sent`, or `failed` with a DLQ record through the outbox), with the suppressions
+              and webhook events they lead to (changes.py), in one statement
+
+Recipients on the sender's suppression list are never sent to: they are `suppressed` at once,
+the others delivered. The webhook dispatcher of this process is woken once events are committed.
 
 Nothing here sleeps: a retry is a row in PostgreSQL that becomes visible at its time. Whatever
 fails while building or sending one email closes that email as failed/invalid; an unexpected
@@ -18,7 +22,7 @@ from __future__ import annotations
 import time
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,14 +31,16 @@ from opentelemetry.trace import SpanKind
 
 from eccs.audit.events import AuditEvent, AuditStore
 from eccs.contracts import outbox
-from eccs.contracts.lifecycle import EmailStatus, FailureReason, RecipientStatus
+from eccs.contracts.lifecycle import EmailStatus, EventType, FailureReason
+from eccs.contracts.webhook_events import EmailEventData, add_events, email_event
 from eccs.delivery.answers import RecipientAnswer, for_everyone
+from eccs.delivery.changes import recipient_changes
 from eccs.delivery.composing import build
 from eccs.delivery.dead_letters import DeadLetters, attempt_history, record_of
 from eccs.delivery.errors import DeliveryError, InvalidMessage, is_infrastructure_failure
 from eccs.delivery.incoming import Incoming, Request, decode
 from eccs.delivery.policy import Close, Decision, DeliveryPolicy, RetryAt
-from eccs.delivery.repository import AttemptResult, Claim, DeliveryRepository, RecipientChange
+from eccs.delivery.repository import AttemptResult, Claim, DeliveryRepository
 from eccs.delivery.smtp import SmtpSender
 from eccs.platform import metrics
 from eccs.platform.batching import Coalescer
@@ -62,6 +68,7 @@ class DeliveryHandler:
         policy: DeliveryPolicy,
         smtp_from: str,
         worker: str,
+        on_webhook_events: Callable[[], None] = lambda: None,
     ) -> None:
         self.database = database
         self.sender = sender
@@ -75,6 +82,8 @@ class DeliveryHandler:
         self._claims = Coalescer(self._claim_all, divisible=_not_infrastructure)
         self._records = Coalescer(self._record_all, divisible=_not_infrastructure)
         self._audits = Coalescer(self._audit_all, divisible=_not_infrastructure)
+        # Webhook deliveries were committed (the dispatcher wakes up for them).
+        self.on_webhook_events = on_webhook_events
 
     async def handle(self, record: Incoming) -> Outcome:
         try:
@@ -95,7 +104,13 @@ class DeliveryHandler:
         if claim is None:
             return Outcome("skipped")
         started_at = datetime.now(UTC)
-        closing = self.policy.before_attempt(claim.attempts_used, claim.expires_at, started_at)
+        closing = self.policy.before_attempt(
+            claim.attempts_used,
+            claim.expires_at,
+            started_at,
+            to_try=len(claim.pending),
+            suppressed=len(claim.suppressed),
+        )
         if closing is not None:
             return await self._record(record, claim, [], closing, started_at)
         started = time.perf_counter()
@@ -165,6 +180,7 @@ class DeliveryHandler:
         await self._audit(
             [
                 self._event(claim, "started", started_at),
+                *(self._suppressed_event(claim, address, now) for address in claim.suppressed),
                 *(self._answer_event(claim, answer, now, latency_ms) for answer in answers),
                 self._closing_event(claim, outcome, decision),
             ]
@@ -189,8 +205,8 @@ class DeliveryHandler:
         decision: Decision,
     ) -> AttemptResult:
         """The decision as the database records it."""
-        changes = _recipient_changes(claim, answers, closing=isinstance(decision, Close))
         now = datetime.now(UTC)
+        changes = recipient_changes(claim, answers, decision, now)
         email_id = claim.email.email_id
         if isinstance(decision, RetryAt):
             request = outbox.delivery_request(
@@ -224,8 +240,10 @@ class DeliveryHandler:
 
     async def _record_all(self, attempts: Sequence[tuple[Claim, AttemptResult]]) -> list[bool]:
         async with self.database.connection() as connection:  # one statement each: it commits
-            owned = await DeliveryRepository(connection).record(attempts)
-        return [(claim.email.email_id, claim.attempt) in owned for claim, _ in attempts]
+            recorded = await DeliveryRepository(connection).record(attempts)
+        if recorded.webhook_deliveries:
+            self.on_webhook_events()
+        return [(claim.email.email_id, claim.attempt) in recorded.owned for claim, _ in attempts]
 
     async def _audit_all(self, batches: Sequence[list[AuditEvent]]) -> list[None]:
         await self.audit.record([event for events in batches for event in events])
@@ -255,9 +273,25 @@ class DeliveryHandler:
         letter = record_of(record, FailureReason.INVALID, detail)
         async with self.database.transaction() as connection:
             repository = DeliveryRepository(connection)
-            if await repository.fail_unfinished(email_id, FailureReason.INVALID, detail):
-                row = outbox.dead_letter(letter, 0, datetime.now(UTC))
-                await outbox.add_to_outbox(connection, [row])
+            closed = await repository.fail_unfinished(email_id, FailureReason.INVALID, detail)
+            if closed is None:
+                return
+            now = datetime.now(UTC)
+            await outbox.add_to_outbox(connection, [outbox.dead_letter(letter, 0, now)])
+            data = [
+                EmailEventData(
+                    email_id=email_id,
+                    subject=closed.subject,
+                    recipient=address,
+                    recipient_kind=kind,
+                    reason=FailureReason.INVALID,
+                )
+                for address, kind in closed.abandoned
+            ]
+            events = [email_event(EventType.FAILED, closed.user_id, now, facts) for facts in data]
+            deliveries = await add_events(connection, events)
+        if deliveries:
+            self.on_webhook_events()
 
     # --- the audit trail and metrics ------------------------------------------------------------
 
@@ -270,13 +304,14 @@ class DeliveryHandler:
         answer: RecipientAnswer | None = None,
         detail: str | None = None,
         latency_ms: float | None = None,
+        recipient: str | None = None,
     ) -> AuditEvent:
         return AuditEvent(
             email_id=claim.email.email_id,
             attempt=claim.attempt,
             outcome=outcome,
             at=at,
-            recipient=answer.recipient if answer else None,
+            recipient=answer.recipient if answer else recipient,
             smtp_code=answer.code if answer else None,
             smtp_reply=answer.reply if answer else None,
             latency_ms=latency_ms,
@@ -289,6 +324,12 @@ class DeliveryHandler:
     ) -> AuditEvent:
         """One recipient's answer, with how long the SMTP transaction took."""
         return self._event(claim, answer.outcome, at, answer=answer, latency_ms=latency_ms)
+
+    def _suppressed_event(self, claim: Claim, address: str, at: datetime) -> AuditEvent:
+        """A recipient not tried: the address is on the sender's suppression list."""
+        _, reason = claim.suppressed[address]
+        detail = f"on the suppression list ({reason}): not sent"
+        return self._event(claim, "suppressed", at, recipient=address, detail=detail)
 
     def _closing_event(self, claim: Claim, outcome: Outcome, decision: Decision) -> AuditEvent:
         now = datetime.now(UTC)
@@ -313,6 +354,10 @@ class DeliveryHandler:
     ) -> None:
         metrics.EMAILS_PROCESSED.labels(outcome.status).inc()
         metrics.DELIVERY_ATTEMPTS.inc()
+        if claim.suppressed:
+            metrics.RECIPIENTS_SUPPRESSED.inc(len(claim.suppressed))
+        if refusals := sum(answer.suppresses for answer in answers):
+            metrics.SUPPRESSIONS_ADDED.labels("refused").inc(refusals)
         for answer in answers:
             metrics.SMTP_ANSWERS.labels(answer.code_class).inc()
         if outcome.status == "retrying":
@@ -326,26 +371,6 @@ class DeliveryHandler:
 def _not_infrastructure(exc: Exception) -> bool:
     """Whether a failed batch may be one item's fault (then each is tried alone)."""
     return not is_infrastructure_failure(exc)
-
-
-def _recipient_changes(
-    claim: Claim, answers: Sequence[RecipientAnswer], *, closing: bool
-) -> list[RecipientChange]:
-    """Each pending recipient's new state: its final answer; a deferral stays pending, or is
-    given up on when the email closes; one not tried (the email closed before sending) too."""
-    answered = {answer.recipient: answer for answer in answers}
-    changes = []
-    for address, row in claim.pending.items():
-        answer = answered.get(address)
-        code, reply = (answer.code, answer.reply) if answer else (None, None)
-        if answer is not None and not answer.deferred:
-            changes.append(RecipientChange(row, answer.recipient_status, code, reply, True))
-        elif closing:
-            abandoned = RecipientStatus.ABANDONED
-            changes.append(RecipientChange(row, abandoned, code, reply, bool(answer), True))
-        elif answer is not None:
-            changes.append(RecipientChange(row, RecipientStatus.PENDING, code, reply, True))
-    return changes
 
 
 def _last_error(answers: Sequence[RecipientAnswer]) -> str | None:

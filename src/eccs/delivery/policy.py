@@ -6,6 +6,7 @@ so the whole retry policy can be read here and tested without a broker or an SMT
 
 | before an attempt                                   | decision                 |
 |-----------------------------------------------------|--------------------------|
+| every recipient left is on the suppression list     | close: suppressed        |
 | the email has expired                               | close: expired           |
 | its budget is used up (a re-published attempt)      | close: exhausted         |
 | otherwise                                           | send                     |
@@ -84,13 +85,24 @@ class DeliveryPolicy:
         )
 
     def before_attempt(
-        self, attempts_used: int, expires_at: datetime | None, now: datetime
+        self,
+        attempts_used: int,
+        expires_at: datetime | None,
+        now: datetime,
+        *,
+        to_try: int = 1,
+        suppressed: int = 0,
     ) -> Close | None:
-        """Whether attempt number `attempts_used` of the budget may be made at all.
+        """Whether attempt number `attempts_used` of the budget may be made at all, for `to_try`
+        recipients left (`suppressed` more are on the sender's suppression list: never tried).
 
         An attempt beyond the budget arrives when an email stuck in flight is published again
         after the visibility timeout: that re-publishing spends the budget like any attempt.
         """
+        if to_try == 0 and suppressed > 0:
+            return Close(
+                FailureReason.SUPPRESSED, "every recipient left is on the suppression list"
+            )
         if expires_at is not None and expires_at <= now:
             return Close(FailureReason.EXPIRED, "expired before delivery")
         if attempts_used > self.max_attempts:

@@ -2,7 +2,8 @@
 
 The worker shares the email tables with email-service (contracts/tables.py) and writes only the
 delivery state: status, attempts, each recipient's answer, and the outbox rows of retries and
-dead letters.
+dead letters; with the outcomes, the suppressions their refusals cause and the webhook events
+they lead to (contracts/webhook_events.py), in the same statement.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from eccs.contracts import outbox
+from eccs.contracts import outbox, webhook_events
 from eccs.contracts.lifecycle import (
     CLAIMABLE,
     FINAL,
@@ -21,8 +22,10 @@ from eccs.contracts.lifecycle import (
     FailureReason,
     RecipientKind,
     RecipientStatus,
+    SuppressionReason,
 )
 from eccs.contracts.outbox import OutboxRow
+from eccs.contracts.webhook_events import NewEvent
 from eccs.delivery.composing import Attachment, OutgoingEmail
 from eccs.platform.db import Connection, Record
 
@@ -32,13 +35,17 @@ class Claim:
     """An attempt of an email this worker now owns (the email is `sending`)."""
 
     email: OutgoingEmail
+    user_id: uuid.UUID
     attempt: int
     attempt_base: int
     expires_at: datetime | None
     # The recipients still without a final answer, with their row ids: this attempt's envelope.
     pending: dict[str, int]
+    # Those of them on the sender's suppression list, never tried: row id and why listed.
+    suppressed: dict[str, tuple[int, SuppressionReason]]
     # Whether a recipient accepted it in an earlier attempt (then it closes as `sent`).
     accepted_before: bool
+    kinds: dict[str, RecipientKind]
 
     @property
     def attempts_used(self) -> int:
@@ -57,6 +64,12 @@ class RecipientChange:
     reply: str | None
     answered: bool
     closing: bool = False
+    # The refusal puts the address on the sender's suppression list.
+    suppress: bool = False
+    # The webhook event this change leads to; `event_needs_owner`: only if the attempt is
+    # still this worker's (a retry announced for an email someone else has moved on).
+    event: NewEvent | None = None
+    event_needs_owner: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,8 @@ class AttemptResult:
     request: OutboxRow | None
 
 
-# The attempts asked for, each with its email, recipients and attachments, in one round trip.
+# The attempts asked for, each with its email, recipients (with the suppression of each, if
+# any) and attachments, in one round trip.
 # An attempt is taken only while its email waits for it: a redelivered message, a cancelled email
 # or an attempt already finished is not (the email's `attempts` is one less than the attempt's).
 _CLAIM = """
@@ -81,21 +95,33 @@ WITH wanted AS (
     UPDATE emails e SET status = $3, attempts = w.attempt, updated_at = now()
     FROM wanted w
     WHERE e.id = w.id AND e.status = ANY($4::text[]) AND e.attempts = w.attempt - 1
-    RETURNING e.id, e.attempts, e.attempt_base, e.sender_name, e.sender_email, e.subject,
-              e.text_body, e.html_body, e.expires_at, e.created_at
+    RETURNING e.id, e.attempts, e.user_id, e.attempt_base, e.sender_name, e.sender_email,
+              e.subject, e.text_body, e.html_body, e.expires_at, e.created_at, e.headers,
+              e.reply_to
 )
 SELECT c.*,
-       (SELECT array_agg((r.id, r.kind, r.address, r.status) ORDER BY r.position)
-        FROM email_recipients r WHERE r.email_id = c.id) AS recipients,
+       (SELECT array_agg((r.id, r.kind, r.address, r.status, s.reason) ORDER BY r.position)
+        FROM email_recipients r
+        LEFT JOIN suppressions s ON s.user_id = c.user_id AND s.address = lower(r.address)
+        WHERE r.email_id = c.id) AS recipients,
        (SELECT array_agg((a.filename, a.content_type, a.content) ORDER BY a.position)
         FROM email_attachments a WHERE a.email_id = c.id) AS attachments
 FROM claimed c
 """
 
+# The events of the recipients' changes _RECORD wrote.
+_EVENTS = webhook_events.insert_sql(
+    "SELECT event_id, user_id, event_type, email_id, payload FROM recipients"
+    " WHERE event_id IS NOT NULL"
+    " AND (NOT event_needs_owner OR email_id IN (SELECT id FROM owned))"
+)
+
 # The results of many attempts in one statement: each email's state only while its attempt is
 # still this worker's (an operator may have abandoned it, or the visibility sweep given it to
 # another attempt); the recipients' answers in any case (they are what the relay said), but not
 # the give-ups of a close that did not happen; the outbox rows only with their email's state.
+# The suppressions and webhook events follow the recipients' changes that were written, so a
+# change recorded once is announced once.
 _RECORD = f"""
 WITH result AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[])
@@ -114,14 +140,44 @@ WITH result AS (
         smtp_code = coalesce(c.code, t.smtp_code), smtp_reply = coalesce(c.reply, t.smtp_reply),
         updated_at = now()
     FROM unnest($9::uuid[], $10::bigint[], $11::text[], $12::smallint[], $13::text[],
-                $14::bool[], $15::bool[]) AS c(email_id, id, status, code, reply, answered, closing)
+                $14::bool[], $15::bool[], $17::uuid[], $18::text[], $19::bool[], $20::uuid[],
+                $21::text[], $22::jsonb[], $23::bool[])
+        AS c(email_id, id, status, code, reply, answered, closing, user_id, sender_email,
+             suppress, event_id, event_type, payload, event_needs_owner)
     WHERE t.id = c.id AND t.status = $16
       AND (NOT c.closing OR c.email_id IN (SELECT id FROM owned))
-), requests AS (
-    {outbox.insert_sql(17, only_if="new_row.email_id IN (SELECT id FROM owned)")}
+    RETURNING t.address, c.email_id, c.user_id, c.sender_email, c.code, c.reply, c.suppress,
+              c.event_id, c.event_type, c.payload, c.event_needs_owner
+), suppressed AS (
+    INSERT INTO suppressions (user_id, address, reason, sender_email, email_id, smtp_code,
+                              detail, created_at)
+    SELECT user_id, lower(address), $24, sender_email, email_id, code, reply, now()
+    FROM recipients WHERE suppress
+    ON CONFLICT (user_id, address) DO NOTHING
+), {_EVENTS}, requests AS (
+    {outbox.insert_sql(25, only_if="new_row.email_id IN (SELECT id FROM owned)")}
 )
-SELECT id, attempts FROM owned
+SELECT (SELECT array_agg((id, attempts)) FROM owned) AS owned,
+       (SELECT count(*) FROM deliveries) AS deliveries
 """
+
+
+@dataclass(frozen=True)
+class Closed:
+    """An email closed outside an attempt: its sender, subject and the recipients given up on."""
+
+    user_id: uuid.UUID
+    subject: str
+    abandoned: list[tuple[str, RecipientKind]]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording attempts did: the (email id, attempt) of those still this worker's, and
+    how many webhook deliveries it made due."""
+
+    owned: set[tuple[uuid.UUID, int]]
+    webhook_deliveries: int
 
 
 class DeliveryRepository:
@@ -145,9 +201,7 @@ class DeliveryRepository:
         taken = {(row["id"], row["attempts"]): row for row in rows}
         return [_claim_of(row) if (row := taken.pop(key, None)) else None for key in wanted]
 
-    async def record(
-        self, attempts: Sequence[tuple[Claim, AttemptResult]]
-    ) -> set[tuple[uuid.UUID, int]]:
+    async def record(self, attempts: Sequence[tuple[Claim, AttemptResult]]) -> Recorded:
         """Write attempts' results; answers the (email id, attempt) of those that were still
         this worker's (for the others only the recipients' answers were recorded).
 
@@ -155,20 +209,18 @@ class DeliveryRepository:
         one, the email's outbox rows and give-ups could not tell which attempt owns it.
         """
         owned: set[tuple[uuid.UUID, int]] = set()
+        deliveries = 0
         for distinct in _one_per_email(attempts):
-            owned |= await self._record_distinct(distinct)
-        return owned
+            recorded = await self._record_distinct(distinct)
+            owned |= recorded.owned
+            deliveries += recorded.webhook_deliveries
+        return Recorded(owned, deliveries)
 
-    async def _record_distinct(
-        self, attempts: Sequence[tuple[Claim, AttemptResult]]
-    ) -> set[tuple[uuid.UUID, int]]:
-        changes = [
-            (claim.email.email_id, change)
-            for claim, result in attempts
-            for change in result.recipients
-        ]
+    async def _record_distinct(self, attempts: Sequence[tuple[Claim, AttemptResult]]) -> Recorded:
+        changes = [(claim, change) for claim, result in attempts for change in result.recipients]
+        events = [change.event for _, change in changes]
         requests = [result.request for _, result in attempts if result.request is not None]
-        rows = await self.connection.fetch(
+        row = await self.connection.fetchrow(
             _RECORD,
             [claim.email.email_id for claim, _ in attempts],
             [claim.attempt for claim, _ in attempts],
@@ -178,7 +230,7 @@ class DeliveryRepository:
             EmailStatus.SENT,
             EmailStatus.FAILED,
             EmailStatus.SENDING,
-            [email_id for email_id, _ in changes],
+            [claim.email.email_id for claim, _ in changes],
             [change.id for _, change in changes],
             [change.status for _, change in changes],
             [change.code for _, change in changes],
@@ -186,36 +238,49 @@ class DeliveryRepository:
             [change.answered for _, change in changes],
             [change.closing for _, change in changes],
             RecipientStatus.PENDING,
+            [claim.user_id for claim, _ in changes],
+            [claim.email.sender_email for claim, _ in changes],
+            [change.suppress for _, change in changes],
+            [event.id if event else None for event in events],
+            [event.type if event else None for event in events],
+            [event.payload if event else None for event in events],
+            [change.event_needs_owner for _, change in changes],
+            SuppressionReason.REFUSED,
             *outbox.columns(requests),
         )
-        return {(row["id"], row["attempts"]) for row in rows}
+        assert row is not None
+        owned = {(email_id, attempt) for email_id, attempt in row["owned"] or []}
+        return Recorded(owned, int(row["deliveries"]))
 
     async def fail_unfinished(
         self, email_id: uuid.UUID, reason: FailureReason, detail: str
-    ) -> bool:
-        """Close an email that could not be handled as `failed` (unless it is final already).
+    ) -> Closed | None:
+        """Close an email that could not be handled as `failed` (unless it is final already),
+        giving up on its recipients still without an answer.
 
-        For an error outside any attempt's normal course; returns whether the email was closed.
+        For an error outside any attempt's normal course; None when the email was final.
         """
-        closed = await self.connection.fetchval(
+        closed = await self.connection.fetchrow(
             "UPDATE emails SET status = $2, failure_reason = $3, last_error = $4,"
             " failed_at = now(), updated_at = now()"
-            " WHERE id = $1 AND NOT status = ANY($5::text[]) RETURNING true",
+            " WHERE id = $1 AND NOT status = ANY($5::text[]) RETURNING user_id, subject",
             email_id,
             EmailStatus.FAILED,
             reason,
             detail,
             list(FINAL),
         )
-        if closed:
-            await self.connection.execute(
-                "UPDATE email_recipients SET status = $2, updated_at = now()"
-                " WHERE email_id = $1 AND status = $3",
-                email_id,
-                RecipientStatus.ABANDONED,
-                RecipientStatus.PENDING,
-            )
-        return bool(closed)
+        if closed is None:
+            return None
+        abandoned = await self.connection.fetch(
+            "UPDATE email_recipients SET status = $2, updated_at = now()"
+            " WHERE email_id = $1 AND status = $3 RETURNING address, kind",
+            email_id,
+            RecipientStatus.ABANDONED,
+            RecipientStatus.PENDING,
+        )
+        given_up = [(row["address"], RecipientKind(row["kind"])) for row in abandoned]
+        return Closed(closed["user_id"], closed["subject"], given_up)
 
 
 def _one_per_email(
@@ -243,17 +308,27 @@ def _claim_of(row: Record) -> Claim:
         subject=row["subject"],
         text=row["text_body"],
         html=row["html_body"],
-        to=[address for _, kind, address, _ in recipients if kind == RecipientKind.TO],
-        cc=[address for _, kind, address, _ in recipients if kind == RecipientKind.CC],
-        bcc=[address for _, kind, address, _ in recipients if kind == RecipientKind.BCC],
+        to=[address for _, kind, address, _, _ in recipients if kind == RecipientKind.TO],
+        cc=[address for _, kind, address, _, _ in recipients if kind == RecipientKind.CC],
+        bcc=[address for _, kind, address, _, _ in recipients if kind == RecipientKind.BCC],
         attachments=[Attachment(*attachment) for attachment in row["attachments"] or []],
         created_at=row["created_at"],
+        headers=[(name, value) for name, value in row["headers"] or []],
+        reply_to=row["reply_to"],
     )
+    waiting = [r for r in recipients if r[3] == RecipientStatus.PENDING]
     return Claim(
         email,
+        row["user_id"],
         row["attempts"],
         row["attempt_base"],
         row["expires_at"],
-        pending={a: i for i, _, a, status in recipients if status == RecipientStatus.PENDING},
+        pending={address: i for i, _, address, _, listed in waiting if listed is None},
+        suppressed={
+            address: (i, SuppressionReason(listed))
+            for i, _, address, _, listed in waiting
+            if listed is not None
+        },
         accepted_before=any(r[3] == RecipientStatus.ACCEPTED for r in recipients),
+        kinds={address: RecipientKind(kind) for _, kind, address, _, _ in recipients},
     )

@@ -252,7 +252,9 @@ async def _rcpt_to(
         except aiosmtplib.SMTPRecipientRefused as exc:
             if exc.code == CLOSING or not client.is_connected:
                 raise _ConnectionGone(exc.code, exc.message) from exc
-            refused[recipient] = RecipientAnswer(recipient, exc.code, exc.message)
+            refused[recipient] = RecipientAnswer(
+                recipient, exc.code, exc.message, about_address=True
+            )
         except aiosmtplib.SMTPServerDisconnected as exc:
             raise _ConnectionGone(None, f"connection lost: {exc.message}") from exc
         except aiosmtplib.SMTPTimeoutError as exc:

@@ -69,4 +69,6 @@ def service_environ(
     smtp_timeout = float(environ.get("SMTP_TIMEOUT_SECONDS", "30"))
     environ.setdefault("EMAIL_VISIBILITY_TIMEOUT_SECONDS", str(max(15.0, smtp_timeout + 5)))
     environ.setdefault("LOG_FORMAT", "console")
+    # One-click unsubscribe links point at the front.
+    environ.setdefault("ECCS_PUBLIC_URL", local_url)
     return environ

@@ -114,7 +114,8 @@ async def list_keys(person: Person, keys: Keys) -> ApiKeyList:
     summary="Make an API key for a program",
     description="The answer holds the key itself, shown this once: ECCS keeps only a hash."
     " Programs send it as `Authorization: Bearer eccs_...`. Scopes: `emails:send` (send, retry,"
-    " cancel), `emails:read`, `templates`, `contacts`, and `admin` for administrators' keys.",
+    " cancel), `emails:read`, `templates`, `contacts`, `suppressions`, `webhooks`, and `admin`"
+    " for administrators' keys.",
 )
 async def create_key(body: ApiKeyIn, person: Person, keys: Keys) -> CreatedApiKeyOut:
     return await keys.create(person, body)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pydantic import Field, SecretStr
 
-from eccs.platform.settings import PLACEHOLDER_SECRETS, ConfigError, Fragment
+from eccs.platform.settings import PLACEHOLDER_SECRETS, ConfigError, Fragment, http_base_url
 
 MIN_SECRET_LENGTH = 32
 
@@ -69,9 +67,8 @@ class IdentitySettings(Fragment):
 
     def public_url(self) -> str:
         """The web app's address, without a trailing slash; required (embedded mode sets it)."""
-        url = (self.eccs_public_url or "").strip().rstrip("/")
-        parsed = urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        url = http_base_url(self.eccs_public_url)
+        if url is None:
             raise ConfigError(
                 "ECCS_PUBLIC_URL is missing or not an http(s) address: set it to where people "
                 "open the web app (for example https://eccs.example.com); the links in account "

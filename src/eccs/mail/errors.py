@@ -58,3 +58,15 @@ class SenderGone(NotAuthenticated):
 
     def __init__(self) -> None:
         super().__init__("This account was deleted, or this API key revoked or expired.")
+
+
+class BatchRefused(InvalidInput):
+    code = "batch_refused"
+    default_message = (
+        "No email of the batch could be accepted; `fields` names each problem as [index].field."
+    )
+
+
+class BatchNotFound(NotFound):
+    code = "batch_not_found"
+    default_message = "No such batch."

@@ -76,3 +76,18 @@ class IdempotencyKey(Base):
     response_body: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class EmailBatch(Base):
+    """One POST /api/emails/batch: how many emails it held, how many were accepted, and each
+    one's result (its email's id, or why it was refused), as the request was answered."""
+
+    __tablename__ = "email_batches"
+    __table_args__ = (Index("ix_email_batches_user_created", "user_id", text("created_at DESC")),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID]
+    size: Mapped[int] = mapped_column(SmallInteger)
+    accepted: Mapped[int] = mapped_column(SmallInteger)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import eccs.audit.models
 import eccs.contracts.tables
+import eccs.contracts.webhook_tables
 import eccs.identity.models
 import eccs.mail.models  # noqa: F401  (registers the tables on the metadata)
 from eccs.platform.db import Base

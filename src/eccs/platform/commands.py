@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,8 +20,9 @@ import asyncpg
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
-from eccs.platform.db import Database
+from eccs.platform.db import Connection, Database
 from eccs.platform.errors import AppError
 from eccs.platform.settings import DatabaseSettings
 
@@ -36,17 +38,44 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def cell(*lines: tuple[str, str]) -> Text:
+    """A table cell of lines of (text, style), each cut with an ellipsis where its column ends.
+    Text, not markup: what users wrote may contain [brackets]."""
+    made = Text(no_wrap=True, overflow="ellipsis")
+    for number, (text, style) in enumerate(lines):
+        made.append(("\n" if number else "") + text, style)
+    return made
+
+
+# An account by its address: its id and the address as stored (None: no such account).
+AccountLookup = Callable[[Connection, str], Awaitable[tuple[uuid.UUID, str] | None]]
+
+
 @dataclass(frozen=True)
 class CommandEnvironment:
     """Set by the root command for every subcommand (in `typer.Context.obj`)."""
 
     database_settings: Callable[[], DatabaseSettings]
+    # How a domain's command finds an account by its address (accounts are another domain's).
+    find_account: AccountLookup
 
 
 def database_settings(context: typer.Context) -> DatabaseSettings:
     environment = context.find_object(CommandEnvironment)
     assert environment is not None, "the root command sets the environment"
     return environment.database_settings()
+
+
+async def account(
+    context: typer.Context, connection: Connection, email: str
+) -> tuple[uuid.UUID, str]:
+    """The account with this address (its id and address), or a one-line error."""
+    environment = context.find_object(CommandEnvironment)
+    assert environment is not None, "the root command sets the environment"
+    found = await environment.find_account(connection, email)
+    if found is None:
+        raise fail(f"no account has the address {escape(email)} (`eccs user create` makes one)")
+    return found
 
 
 def with_database(

@@ -60,6 +60,8 @@ Sender = Annotated[Principal, Depends(_Caller(Scope.EMAILS_SEND))]
 Reader = Annotated[Principal, Depends(_Caller(Scope.EMAILS_READ))]
 TemplateUser = Annotated[Principal, Depends(_Caller(Scope.TEMPLATES))]
 ContactUser = Annotated[Principal, Depends(_Caller(Scope.CONTACTS))]
+SuppressionUser = Annotated[Principal, Depends(_Caller(Scope.SUPPRESSIONS))]
+WebhookUser = Annotated[Principal, Depends(_Caller(Scope.WEBHOOKS))]
 CurrentAdmin = Annotated[Principal, Depends(_Caller(Scope.ADMIN))]
 Person = Annotated[Principal, Depends(_Caller(person=True))]
 """A person signed in with an access token: managing the account is never an API key's to do."""

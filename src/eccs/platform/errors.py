@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pydantic import BaseModel
+
 
 class Degraded(Exception):
     """A readiness check's answer when a part works, but not well (the message says how)."""
@@ -18,6 +20,23 @@ class Degraded(Exception):
 class FieldProblem:
     field: str
     message: str
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldError] = []
+
+
+class ErrorBody(BaseModel):
+    """The one error shape every ECCS endpoint answers with."""
+
+    error: ErrorDetail
 
 
 class AppError(Exception):
@@ -36,6 +55,11 @@ class AppError(Exception):
         self.fields = fields or []
         self.headers = headers or {}
         super().__init__(self.message)
+
+    def detail(self, field_prefix: str = "") -> ErrorDetail:
+        """The error as its answer says it, each field named after `field_prefix`."""
+        fields = [FieldError(field=field_prefix + f.field, message=f.message) for f in self.fields]
+        return ErrorDetail(code=self.code, message=self.message, fields=fields)
 
 
 class InvalidInput(AppError):

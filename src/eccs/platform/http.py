@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eccs.platform.docs import install_docs
-from eccs.platform.errors import AppError, FieldProblem, PayloadTooLarge
+from eccs.platform.errors import AppError, ErrorBody, FieldProblem, PayloadTooLarge
 from eccs.platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from eccs.platform.process import watched
 from eccs.platform.service import Readiness, ReadyChecks
@@ -42,23 +42,6 @@ log = structlog.get_logger("eccs.http")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 # Young collections after this many new objects, not 700; the older generations as by default.
 GC_THRESHOLDS = (10_000, 10, 10)
-
-
-class FieldError(BaseModel):
-    field: str
-    message: str
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    fields: list[FieldError] = []
-
-
-class ErrorBody(BaseModel):
-    """The one error shape every ECCS endpoint answers with."""
-
-    error: ErrorDetail
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -128,7 +111,8 @@ def field_path(location: Iterable[int | str]) -> str:
     return path or "body"
 
 
-def _validation_problem(error: Mapping[str, Any]) -> FieldProblem:
+def validation_problem(error: Mapping[str, Any]) -> FieldProblem:
+    """One pydantic validation error, as the field it is about and what is wrong."""
     if error.get("type") == "extra_forbidden":
         return FieldProblem(field_path(error.get("loc", ())), "is not a field this API takes")
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
@@ -149,7 +133,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         return _invalid_body(f"The body is not valid JSON: {reason} (at character {position}).")
     if not _declared_json(request) and any(_whole_body_unreadable(e) for e in errors):
         return error_response(415, "unsupported_media_type", JSON_ONLY)
-    problems = [_validation_problem(e) for e in errors]
+    problems = [validation_problem(e) for e in errors]
     summary = "; ".join(f"{p.field}: {p.message}" for p in problems[:3])
     return error_response(422, "validation_error", summary or "Invalid input.", problems)
 

@@ -174,6 +174,60 @@ SMTP_CONNECTIONS = Counter(
 )
 
 
+# --- suppressions: notification-service (refusals) and email-service (the rest) -----------------
+
+RECIPIENTS_SUPPRESSED = Counter(
+    "eccs_recipients_suppressed_total",
+    "Recipients not sent to because their address is on the sender's suppression list.",
+)
+SUPPRESSIONS_ADDED = Counter(
+    "eccs_suppressions_added_total",
+    "Addresses put on a sender's suppression list, by reason (refused: counted per refusal"
+    " that suppresses, also when the address was listed already; complaint, unsubscribed,"
+    " manual).",
+    ["reason"],
+)
+
+# --- notification-service: the webhook dispatcher -----------------------------------------------
+
+WEBHOOK_ATTEMPTS = Counter(
+    "eccs_webhook_attempts_total",
+    "Requests to webhook endpoints, by result: delivered (2xx), rejected (any other status),"
+    " no_answer (no connection, a timeout), refused (the address is not one ECCS may call).",
+    ["result"],
+)
+WEBHOOK_ATTEMPT_SECONDS = Histogram(
+    "eccs_webhook_attempt_seconds",
+    "Time of one request to a webhook endpoint, until its answer or its failure.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+WEBHOOK_GIVEN_UP = Counter(
+    "eccs_webhook_deliveries_given_up_total",
+    "Event deliveries no longer attempted, by reason: expired (failed for the whole retry"
+    " window), endpoint_disabled.",
+    ["reason"],
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "eccs_webhook_endpoints_disabled_total",
+    "Webhook endpoints disabled because every attempt to them failed for the disable window.",
+)
+WEBHOOK_BACKLOG = Gauge(
+    "eccs_webhook_backlog",
+    "Event deliveries due and not yet attempted (refreshed every few seconds).",
+    multiprocess_mode="max",  # every dispatcher sees the same table
+)
+WEBHOOK_OLDEST_DUE_AGE = Gauge(
+    "eccs_webhook_oldest_due_age_seconds",
+    "Seconds since the oldest due event delivery became due (0 when there is none).",
+    multiprocess_mode="max",
+)
+WEBHOOKS_IN_FLIGHT = Gauge(
+    "eccs_webhooks_in_flight",
+    "Requests to webhook endpoints under way right now.",
+    multiprocess_mode="livesum",
+)
+
+
 # --- every process --------------------------------------------------------------------------------
 
 PROCESS_MEMORY = Gauge(

@@ -45,6 +45,8 @@ class Scope(StrEnum):
     EMAILS_READ = "emails:read"  # list and read emails and their statistics
     TEMPLATES = "templates"
     CONTACTS = "contacts"
+    SUPPRESSIONS = "suppressions"  # the suppression list, and reporting complaints
+    WEBHOOKS = "webhooks"  # webhook endpoints, their deliveries, re-sends and tests
     ADMIN = "admin"  # the operators' API; only keys of administrators may have it
 
 

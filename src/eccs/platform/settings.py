@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +70,14 @@ def _problems(error: ValidationError) -> str:
 def _problem(variable: str, message: str) -> str:
     message = message.removeprefix("Value error, ")
     return message if message.startswith(variable) else f"{variable}: {message}"
+
+
+def http_base_url(value: str | None) -> str | None:
+    """An http(s) address without its trailing slash (what ECCS_PUBLIC_URL holds: where people
+    reach ECCS), or None when `value` is not one."""
+    url = (value or "").strip().rstrip("/")
+    parsed = urlsplit(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 def comma_list(value: object) -> object:

@@ -1,4 +1,5 @@
-"""Composition root of email-service: the email API, templates, contacts, data exports, the
+"""Composition root of email-service: the email API (single and batch sends), templates,
+contacts, suppression lists and unsubscribe links, webhook endpoints, data exports, the
 operators' API, the outbox relay that publishes what the API commits, and the erasure of deleted
 accounts' data."""
 
@@ -16,6 +17,7 @@ from eccs.audit.settings import AuditSettings
 from eccs.contracts.lifecycle import EmailStatus
 from eccs.mail.account.endpoints import router as account
 from eccs.mail.account.erasure import Eraser
+from eccs.mail.batches.endpoints import router as batches
 from eccs.mail.contacts.endpoints import router as contacts
 from eccs.mail.dlq.endpoints import router as dlq
 from eccs.mail.emails.endpoints import account_mail_router as account_emails
@@ -25,6 +27,9 @@ from eccs.mail.emails.repository import EmailRepository
 from eccs.mail.idempotency import IdempotencyStore
 from eccs.mail.outbox import OutboxRelay, RelaySettings
 from eccs.mail.settings import MailSettings
+from eccs.mail.suppressions.endpoints import admin_router as suppressions_for_operators
+from eccs.mail.suppressions.endpoints import complaints, unsubscribe_router
+from eccs.mail.suppressions.endpoints import router as suppressions
 from eccs.mail.templates.endpoints import router as templates
 from eccs.platform.background import periodically
 from eccs.platform.db import Database
@@ -49,6 +54,9 @@ from eccs.platform.settings import (
     load,
 )
 from eccs.platform.telemetry import TelemetrySettings, configure_tracing
+from eccs.webhooks.destinations import Destinations
+from eccs.webhooks.endpoints import router as webhooks
+from eccs.webhooks.settings import WebhookSettings
 
 HOUSEKEEPING_SECONDS = 600.0
 COUNTS_SECONDS = 10.0
@@ -64,6 +72,9 @@ class EmailConfig:
     kafka: KafkaSettings
     relay: RelaySettings
     telemetry: TelemetrySettings
+    webhooks: WebhookSettings
+    # Webhook receivers on this machine: embedded mode only (never from the environment).
+    webhook_loopback: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> EmailConfig:
@@ -76,6 +87,7 @@ class EmailConfig:
             kafka=load(KafkaSettings, environ),
             relay=load(RelaySettings, environ),
             telemetry=load(TelemetrySettings, environ),
+            webhooks=load(WebhookSettings, environ),
         )
 
 
@@ -117,6 +129,11 @@ def build(config: EmailConfig) -> Service:
         )
         app.state.audit = audit
         app.state.relay = relay  # woken by the routes that write outbox rows
+        # Endpoints' addresses are checked when they are registered, as the dispatcher does.
+        app.state.webhook_destinations = Destinations.from_settings(
+            config.webhooks, loopback=config.webhook_loopback
+        )
+        app.state.webhook_max_endpoints = config.webhooks.webhook_max_endpoints
         async with (
             periodically("email-housekeeping", HOUSEKEEPING_SECONDS, housekeeping),
             periodically("email-counts", COUNTS_SECONDS, count_emails),
@@ -146,7 +163,21 @@ def build(config: EmailConfig) -> Service:
         max_request_bytes=config.http.max_request_bytes,
         trusted_proxies=config.http.trusted_proxies,
     )
-    for router in (emails, templates, contacts, account, dlq, email_operations, account_emails):
+    for router in (
+        batches,  # before emails: /api/emails/{id} would take `batches` for an id
+        emails,
+        complaints,
+        templates,
+        contacts,
+        suppressions,
+        webhooks,
+        unsubscribe_router,
+        account,
+        dlq,
+        email_operations,
+        account_emails,
+        suppressions_for_operators,
+    ):
         app.include_router(router)
     return Service("email", app, checks)
 

@@ -7,14 +7,14 @@ import { startSession } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
-import { Notice } from "../../components/states";
+import { Notice, type Outcome } from "../../components/states";
 import { showApiErrors } from "../../forms/apiErrors";
 
 /** The name recipients see as the sender's; a change signs out every other device. */
 export function NameForm() {
   const queryClient = useQueryClient();
   const name = useSession()?.user.name ?? "";
-  const [outcome, setOutcome] = useState<{ tone: "success" | "error"; text: string } | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const form = useForm<{ name: string }>({ defaultValues: { name } });
   const { errors, isSubmitting } = form.formState;
 

@@ -4,7 +4,7 @@ import { api, data } from "../../api/client";
 import { startSession } from "../../auth/session";
 import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
-import { Notice } from "../../components/states";
+import { Notice, type Outcome } from "../../components/states";
 import { showApiErrors } from "../../forms/apiErrors";
 import { NewPasswordField } from "../../forms/AccountFields";
 import { NEW_PASSWORD_RULES } from "../../forms/accountRules";
@@ -16,7 +16,7 @@ interface Change {
 
 /** A new password, with the current one; every other device is signed out. */
 export function PasswordForm() {
-  const [outcome, setOutcome] = useState<{ tone: "success" | "error"; text: string } | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const form = useForm<Change>({ defaultValues: { current_password: "", new_password: "" } });
   const { errors, isSubmitting } = form.formState;
 

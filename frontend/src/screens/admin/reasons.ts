@@ -8,6 +8,7 @@ const REASONS: Record<Reason, string> = {
   exhausted: "Attempts used up",
   expired: "Expired",
   invalid: "Invalid message",
+  suppressed: "Every recipient suppressed",
 };
 
 export const REASON_VALUES = Object.keys(REASONS) as Reason[];

@@ -20,6 +20,7 @@ import {
 import { RecipientInput } from "./RecipientInput";
 import { TemplateChooser } from "./TemplateChooser";
 import { TemplateVariables } from "./TemplateVariables";
+import { UnsubscribeOption } from "./UnsubscribeOption";
 
 function notAddresses(addresses: readonly string[]): string | true {
   const bad = addresses.filter((address) => !looksLikeAddress(address));
@@ -251,6 +252,15 @@ export function ComposeForm({ onAccepted }: { onAccepted: (accepted: Accepted) =
             error={errors.attachments?.message}
           />
         )}
+      />
+
+      <UnsubscribeOption
+        error={errors.listUnsubscribe?.message}
+        registration={form.register("listUnsubscribe", {
+          validate: (on, all) =>
+            !on || all.to.length + all.cc.length + all.bcc.length === 1 ||
+            "An unsubscribe link is for an email to one recipient: the one it unsubscribes.",
+        })}
       />
 
       <label className="checkbox">

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import type { Template } from "../../api/types";
 import { answer, apiError, stubApi, type Call } from "../../test/fetch";
+import { messageFor } from "../../test/messages";
 import { renderScreen } from "../../test/render";
 import { ComposePage } from "./ComposePage";
 
@@ -50,15 +51,6 @@ function stubMail(send: (call: Call) => Response = () => answer(202, accepted("q
 
 function showCompose() {
   return renderScreen(<ComposePage />, { path: "/compose" });
-}
-
-/** The message shown under a control, found the way a screen reader finds it. */
-function messageFor(control: HTMLElement): string {
-  const ids = control.getAttribute("aria-describedby") ?? "";
-  return ids
-    .split(" ")
-    .map((id) => document.getElementById(id)?.textContent ?? "")
-    .join(" ");
 }
 
 describe("compose", () => {
@@ -131,7 +123,26 @@ describe("compose", () => {
       subject: "Hello",
       text: "Hi",
       attachments: [],
+      list_unsubscribe: false,
     });
+  });
+
+  it("adds a one-click unsubscribe link to an email for one recipient only", async () => {
+    const api = stubMail();
+    const { user } = showCompose();
+    await user.type(screen.getByRole("combobox", { name: "To" }), "ada@example.com,bob@example.com{Enter}");
+    await user.type(screen.getByLabelText("Subject"), "News");
+    await user.type(screen.getByLabelText("Body"), "Hi");
+    const option = screen.getByRole("checkbox", { name: "Add a one-click unsubscribe link" });
+    await user.click(option);
+    await user.click(screen.getByRole("button", { name: "Send" }));
+    expect(messageFor(option)).toContain("An unsubscribe link is for an email to one recipient");
+    expect(api.to("POST /api/emails/send")).toHaveLength(0);
+
+    await user.click(screen.getByRole("button", { name: "Remove bob@example.com" }));
+    await user.click(screen.getByRole("button", { name: "Send" }));
+    await screen.findByText("Email accepted");
+    expect(api.to("POST /api/emails/send")[0]?.body).toMatchObject({ to: ["ada@example.com"], list_unsubscribe: true });
   });
 
   it("suggests contacts as you type and takes one with the arrow keys and Enter", async () => {

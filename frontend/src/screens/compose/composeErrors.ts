@@ -2,7 +2,8 @@ import type { UseFormSetError } from "react-hook-form";
 import { ApiError, describe } from "../../api/errors";
 import type { ComposeValues } from "./composeValues";
 
-type FormField = "to" | "cc" | "bcc" | "subject" | "body" | "templateId" | "sendAt" | "attachments";
+type FormField =
+  | "to" | "cc" | "bcc" | "subject" | "body" | "templateId" | "sendAt" | "attachments" | "listUnsubscribe";
 
 // The API's field names (see SendRequest), and the aliases older clients use, to the form's.
 const FIELDS: Record<string, FormField> = {
@@ -17,6 +18,7 @@ const FIELDS: Record<string, FormField> = {
   templateId: "templateId",
   scheduled_at: "sendAt",
   attachments: "attachments",
+  list_unsubscribe: "listUnsubscribe",
 };
 
 const DATA_FIELD = /^(?:template_data|templateData)\.(.+)$/;

@@ -21,6 +21,8 @@ export interface ComposeValues {
   /** The datetime-local value: the user's wall-clock time, without a zone. */
   sendAt: string;
   attachments: PickedFile[];
+  /** A one-click unsubscribe link (List-Unsubscribe): for one recipient only. */
+  listUnsubscribe: boolean;
 }
 
 export const emptyCompose: ComposeValues = {
@@ -34,6 +36,7 @@ export const emptyCompose: ComposeValues = {
   sendLater: false,
   sendAt: "",
   attachments: [],
+  listUnsubscribe: false,
 };
 
 /**
@@ -62,6 +65,7 @@ export function buildSendRequest(
     cc: values.cc,
     bcc: values.bcc,
     attachments,
+    list_unsubscribe: values.listUnsubscribe,
   };
   if (values.subject.trim() !== "") request.subject = values.subject;
   // With a template an empty body means "the template's"; without one it was refused already.

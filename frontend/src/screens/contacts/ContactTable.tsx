@@ -6,7 +6,7 @@ import type { Contact } from "../../api/types";
 import { Button } from "../../components/Button";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { DateTime } from "../../components/DateTime";
-import { Notice } from "../../components/states";
+import { Notice, type Outcome } from "../../components/states";
 import { EditContactDialog } from "./EditContactDialog";
 
 /** The name to show, when the contact has one (an empty name counts as none). */
@@ -19,7 +19,7 @@ export function ContactTable({ contacts }: { contacts: Contact[] }) {
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Contact | null>(null);
   const [deleting, setDeleting] = useState<Contact | null>(null);
-  const [message, setMessage] = useState<{ tone: "success" | "error"; text: string } | null>(null);
+  const [message, setMessage] = useState<Outcome | null>(null);
   const remove = useMutation({
     mutationFn: (contact: Contact) =>
       data(api.DELETE("/api/contacts/{contact_id}", { params: { path: { contact_id: contact.id } } })),

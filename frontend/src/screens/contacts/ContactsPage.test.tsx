@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import type { Contact } from "../../api/types";
 import { answer, apiError, stubApi } from "../../test/fetch";
+import { messageFor } from "../../test/messages";
 import { renderScreen } from "../../test/render";
 import { ContactsPage } from "./ContactsPage";
 
@@ -11,13 +12,6 @@ const ada: Contact = {
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
 };
-
-function messageFor(control: HTMLElement): string {
-  return (control.getAttribute("aria-describedby") ?? "")
-    .split(" ")
-    .map((id) => document.getElementById(id)?.textContent ?? "")
-    .join(" ");
-}
 
 describe("contacts", () => {
   it("says when there are none yet", async () => {

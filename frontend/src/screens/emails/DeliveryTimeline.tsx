@@ -8,6 +8,7 @@ const OUTCOMES: Record<string, string> = {
   started: "Attempt started",
   accepted: "Accepted",
   refused: "Refused",
+  suppressed: "Suppressed",
   deferred: "Deferred (temporary failure)",
   retry_scheduled: "Retry scheduled",
   sent: "Delivery finished",
@@ -34,6 +35,7 @@ const GAVE_UP: Record<string, string> = {
   exhausted: "The attempts were used up.",
   expired: "It expired before it could be delivered.",
   invalid: "The message could not be built.",
+  suppressed: "Every recipient left is on your suppression list.",
 };
 
 function outcomeLabel(outcome: string): string {

@@ -22,6 +22,9 @@ function email(overrides: Partial<Email> = {}): Email {
     expires_at: null,
     sent_at: "2026-11-27T02:43:29Z",
     api_key: null,
+    reply_to: null,
+    headers: {},
+    batch_id: null,
     recipients: [
       {
         address: "someone@example.com",
@@ -133,6 +136,55 @@ describe("an email's page", () => {
     expect(steps[0]).toHaveTextContent('with the API key "billing service"');
     expect(steps[0]).not.toHaveTextContent("Attempt 0");
     expect(steps[1]).toHaveTextContent("Attempt 1");
+  });
+
+  it("says which recipient was not sent to for being suppressed, and shows the batch and added headers", async () => {
+    stubApi({
+      "GET /api/emails/:id": () =>
+        answer(
+          200,
+          email({
+            batch_id: "b-1",
+            reply_to: "support@example.com",
+            headers: { "X-Campaign": "november" },
+            recipients: [
+              {
+                address: "gone@example.com",
+                kind: "to",
+                status: "suppressed",
+                attempts: 0,
+                smtp_code: null,
+                smtp_reply: null,
+                updated_at: "2026-11-27T02:43:28Z",
+              },
+            ],
+            timeline: [
+              {
+                attempt: 1,
+                outcome: "suppressed",
+                recipient: "gone@example.com",
+                at: "2026-11-27T02:43:28Z",
+                detail: "on the suppression list (refused): not sent",
+              },
+              { attempt: 1, outcome: "dead_lettered", at: "2026-11-27T02:43:28Z", detail: "suppressed" },
+            ],
+          }),
+        ),
+    });
+    showEmail();
+    const recipients = await screen.findByRole("region", { name: "Recipients" });
+    const row = within(recipients).getByText("gone@example.com").closest("tr") as HTMLElement;
+    expect(within(row).getByText("Suppressed")).toBeInTheDocument();
+    expect(within(row).getByRole("link", { name: "suppression list" })).toHaveAttribute("href", "/suppressions");
+
+    const steps = within(screen.getByRole("region", { name: "Delivery timeline" })).getAllByRole("listitem");
+    expect(steps[0]).toHaveTextContent("Suppressed");
+    expect(steps[0]).toHaveTextContent("on the suppression list (refused): not sent");
+    expect(steps[1]).toHaveTextContent("Every recipient left is on your suppression list.");
+
+    expect(screen.getByRole("link", { name: "sent in a batch" })).toHaveAttribute("href", "/emails/batches/b-1");
+    expect(screen.getByText("(replies to support@example.com)")).toBeInTheDocument();
+    expect(screen.getByText("X-Campaign").nextElementSibling).toHaveTextContent("november");
   });
 
   it("shows HTML only inside a sandboxed frame, never in the page", async () => {

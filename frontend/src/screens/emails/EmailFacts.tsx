@@ -1,3 +1,4 @@
+import { Link } from "react-router";
 import type { Email } from "../../api/types";
 import { useSession } from "../../auth/useSession";
 import { DateTime } from "../../components/DateTime";
@@ -28,7 +29,7 @@ export function EmailFacts({ email }: { email: Email }) {
           <div>
             <dt>From</dt>
             <dd>
-              {user.name} <span className="cell-sub">(replies to {user.email})</span>
+              {user.name} <span className="cell-sub">(replies to {email.reply_to ?? user.email})</span>
             </dd>
           </div>
         )}
@@ -48,6 +49,20 @@ export function EmailFacts({ email }: { email: Email }) {
             <dd>{bcc}</dd>
           </div>
         )}
+        {email.batch_id !== null && (
+          <div>
+            <dt>Batch</dt>
+            <dd>
+              <Link to={`/emails/batches/${email.batch_id}`}>sent in a batch</Link>
+            </dd>
+          </div>
+        )}
+        {Object.entries(email.headers).map(([name, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd className="cell-address">{value}</dd>
+          </div>
+        ))}
         {email.api_key !== null && (
           <div>
             <dt>Sent with</dt>

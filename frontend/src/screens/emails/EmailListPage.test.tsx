@@ -15,6 +15,7 @@ function summary(overrides: Partial<EmailSummary> = {}): EmailSummary {
     created_at: "2026-11-20T09:00:00Z",
     scheduled_at: null,
     sent_at: "2026-11-20T09:00:02Z",
+    batch_id: null,
     ...overrides,
   };
 }
@@ -34,6 +35,13 @@ describe("the Sent list", () => {
     expect(screen.getByText("grace@example.com")).toBeInTheDocument();
     expect(screen.getByText("and 1 more")).toBeInTheDocument();
     expect(screen.getByText("Sent", { selector: ".badge" })).toBeInTheDocument();
+  });
+
+  it("links an email sent in a batch to its batch, and the list to every batch", async () => {
+    stubApi({ "GET /api/emails": () => answer(200, page([summary({ batch_id: "b-1" })])) });
+    showList();
+    expect(await screen.findByRole("link", { name: "in a batch" })).toHaveAttribute("href", "/emails/batches/b-1");
+    expect(screen.getByRole("link", { name: "Batches" })).toHaveAttribute("href", "/emails/batches");
   });
 
   it("sends the status filter and the search to the API and keeps them in the URL", async () => {

@@ -16,6 +16,9 @@ export function EmailListPage() {
   return (
     <>
       <PageHeader title="Sent">
+        <Link className="button" to="/emails/batches">
+          Batches
+        </Link>
         <Link className="button button-primary" to="/compose">
           Compose
         </Link>

@@ -37,6 +37,11 @@ export function EmailTable({ emails }: { emails: EmailSummary[] }) {
         <tr key={email.id}>
           <td className="cell-main">
             <Link to={`/emails/${email.id}`}>{email.subject || "(no subject)"}</Link>
+            {email.batch_id !== null && (
+              <Link className="batch-link" to={`/emails/batches/${email.batch_id}`}>
+                in a batch
+              </Link>
+            )}
           </td>
           <td data-label="To">
             <Recipients email={email} />

@@ -1,3 +1,4 @@
+import { Link } from "react-router";
 import type { Recipient } from "../../api/types";
 import { DateTime } from "../../components/DateTime";
 import { StackTable } from "../../components/StackTable";
@@ -7,6 +8,7 @@ const OUTCOMES: Record<Recipient["status"], string> = {
   accepted: "Accepted",
   refused: "Refused",
   abandoned: "Gave up",
+  suppressed: "Suppressed",
 };
 
 const KINDS: Record<Recipient["kind"], string> = { to: "To", cc: "Cc", bcc: "Bcc" };
@@ -33,7 +35,11 @@ export function RecipientTable({ recipients }: { recipients: Recipient[] }) {
             </div>
           </td>
           <td className="smtp-reply" data-label="Last SMTP reply">
-            {recipient.smtp_code === null ? (
+            {recipient.status === "suppressed" ? (
+              <span className="cell-sub">
+                Not sent: on your <Link to="/suppressions">suppression list</Link>
+              </span>
+            ) : recipient.smtp_code === null ? (
               <span className="cell-sub">None yet</span>
             ) : (
               <>

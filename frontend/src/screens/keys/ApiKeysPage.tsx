@@ -3,9 +3,9 @@ import { useState } from "react";
 import { api, data } from "../../api/client";
 import type { CreatedApiKey } from "../../api/types";
 import { PageHeader } from "../../components/PageHeader";
-import { Empty, Failed, Loading, Notice } from "../../components/states";
+import { Empty, Failed, Loading, Notice, type Outcome } from "../../components/states";
 import { CreateKeyForm } from "./CreateKeyForm";
-import { KeyTable, type Outcome } from "./KeyTable";
+import { KeyTable } from "./KeyTable";
 import { NewKey } from "./NewKey";
 
 export function ApiKeysPage() {

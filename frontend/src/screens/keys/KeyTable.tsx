@@ -6,12 +6,8 @@ import type { ApiKey } from "../../api/types";
 import { Button } from "../../components/Button";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { DateTime } from "../../components/DateTime";
+import type { Outcome } from "../../components/states";
 import { scopeLabel } from "./scopes";
-
-export interface Outcome {
-  tone: "success" | "error";
-  text: string;
-}
 
 /** The keys, each with a way to revoke it; what happened is told by the page (`onOutcome`),
  * since revoking the last key replaces the table. */

@@ -6,6 +6,8 @@ export const SCOPES: { scope: Scope; label: string; adminOnly?: boolean }[] = [
   { scope: "emails:read", label: "Read emails and statistics" },
   { scope: "templates", label: "Manage templates" },
   { scope: "contacts", label: "Manage contacts" },
+  { scope: "suppressions", label: "Manage the suppression list and report complaints" },
+  { scope: "webhooks", label: "Manage webhook endpoints and re-send events" },
   { scope: "admin", label: "Operators' API (dead letters, stopping emails)", adminOnly: true },
 ];
 

@@ -1,5 +1,6 @@
 import { screen, waitFor } from "@testing-library/react";
 import { answer, apiError, stubApi } from "../../test/fetch";
+import { messageFor } from "../../test/messages";
 import { renderScreen } from "../../test/render";
 import { TemplateEditPage } from "./TemplateEditPage";
 
@@ -17,13 +18,6 @@ function previewEcho() {
   return {
     "POST /api/templates/preview": () => answer(200, { subject: "rendered", html: null, text: "rendered" }),
   };
-}
-
-function messageFor(control: HTMLElement): string {
-  return (control.getAttribute("aria-describedby") ?? "")
-    .split(" ")
-    .map((id) => document.getElementById(id)?.textContent ?? "")
-    .join(" ");
 }
 
 describe("template editor", () => {

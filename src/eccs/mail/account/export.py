@@ -15,10 +15,16 @@ from typing import Any
 import orjson
 
 from eccs.mail.account.repository import ExportRepository
-from eccs.mail.account.schemas import ApiKeyExport, EmailExport, ProfileExport
+from eccs.mail.account.schemas import (
+    ApiKeyExport,
+    EmailExport,
+    ProfileExport,
+    WebhookEndpointExport,
+)
 from eccs.mail.contacts.schemas import ContactOut
 from eccs.mail.emails.schemas import ApiKeyRef, AttachmentOut, RecipientOut
 from eccs.mail.errors import SenderGone
+from eccs.mail.suppressions.schemas import SuppressionOut
 from eccs.mail.templates.schemas import TemplateOut
 from eccs.platform.db import Connection, Database
 
@@ -42,6 +48,14 @@ async def export_head(connection: Connection, user_id: uuid.UUID) -> dict[str, A
         ],
         "contacts": [
             ContactOut(**row).model_dump(mode="json") for row in await data.contacts(user_id)
+        ],
+        "suppressions": [
+            SuppressionOut(**row).model_dump(mode="json")
+            for row in await data.suppressions(user_id)
+        ],
+        "webhook_endpoints": [
+            WebhookEndpointExport(**row).model_dump(mode="json")
+            for row in await data.webhook_endpoints(user_id)
         ],
     }
 

@@ -60,8 +60,19 @@ class ErasureRepository:
         )
 
     async def delete_the_rest(self, user_id: uuid.UUID, now: datetime) -> None:
-        """Templates, contacts, idempotency keys and counters; the request is marked done."""
-        for table in ("templates", "contacts", "idempotency_keys", "email_counts", "send_counts"):
+        """Templates, contacts, idempotency keys, counters, batches, the suppression list and
+        webhooks; the request is marked done."""
+        for table in (
+            "templates",
+            "contacts",
+            "idempotency_keys",
+            "email_counts",
+            "send_counts",
+            "email_batches",
+            "suppressions",
+            "webhook_events",
+            "webhook_endpoints",  # with their deliveries and attempts
+        ):
             await self.connection.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)
         await self.connection.execute(
             "UPDATE account_erasures SET erased_at = $2 WHERE user_id = $1", user_id, now
@@ -108,6 +119,21 @@ class ExportRepository:
         return await self.connection.fetch(
             "SELECT id, email, name, created_at, updated_at FROM contacts"
             " WHERE user_id = $1 ORDER BY created_at, id",
+            user_id,
+        )
+
+    async def suppressions(self, user_id: uuid.UUID) -> list[Any]:
+        return await self.connection.fetch(
+            "SELECT address, reason, created_at, email_id, smtp_code, detail FROM suppressions"
+            " WHERE user_id = $1 ORDER BY created_at, address",
+            user_id,
+        )
+
+    async def webhook_endpoints(self, user_id: uuid.UUID) -> list[Any]:
+        """The endpoints without their secrets (a secret is shown once, never exported)."""
+        return await self.connection.fetch(
+            "SELECT id, url, description, event_types AS events, disabled_at IS NULL AS enabled,"
+            " created_at FROM webhook_endpoints WHERE user_id = $1 ORDER BY created_at, id",
             user_id,
         )
 

@@ -8,9 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from eccs.contracts.lifecycle import EmailStatus, FailureReason
+from eccs.contracts.lifecycle import EmailStatus, EventType, FailureReason
 from eccs.mail.contacts.schemas import ContactOut
 from eccs.mail.emails.schemas import ApiKeyRef, AttachmentOut, RecipientOut
+from eccs.mail.suppressions.schemas import SuppressionOut
 from eccs.mail.templates.schemas import TemplateOut
 
 
@@ -49,6 +50,15 @@ class EmailExport(BaseModel):
     attachments: list[AttachmentOut] = Field(description="Their names and sizes, not contents.")
 
 
+class WebhookEndpointExport(BaseModel):
+    id: uuid.UUID
+    url: str
+    description: str | None
+    events: list[EventType]
+    enabled: bool
+    created_at: datetime
+
+
 class AccountExport(BaseModel):
     """Everything ECCS keeps about you, as of `exported_at`: emails oldest first."""
 
@@ -57,4 +67,6 @@ class AccountExport(BaseModel):
     api_keys: list[ApiKeyExport] = Field(description="Never the keys themselves.")
     templates: list[TemplateOut]
     contacts: list[ContactOut]
+    suppressions: list[SuppressionOut]
+    webhook_endpoints: list[WebhookEndpointExport] = Field(description="Never their secrets.")
     emails: list[EmailExport]

@@ -15,7 +15,7 @@ from rich.text import Text
 from eccs.mail.dlq.repository import DeadLetterFilter
 from eccs.mail.dlq.schemas import DeadLetter, DeadLetterRecipient
 from eccs.mail.dlq.service import DeadLetterService
-from eccs.platform.commands import fail, operator, report, with_database
+from eccs.platform.commands import cell, fail, operator, report, with_database
 from eccs.platform.db import Database
 
 dlq_app = typer.Typer(help="Inspect and re-drive dead-lettered emails.", no_args_is_help=True)
@@ -127,30 +127,21 @@ def _dead_letter_table(items: list[DeadLetter]) -> Table:
     return table
 
 
-def _lines(*lines: tuple[str, str]) -> Text:
-    """Lines of (text, style), each cut with an ellipsis. Text, not markup: what users wrote
-    may contain [brackets]."""
-    cell = Text(no_wrap=True, overflow="ellipsis")
-    for number, (text, style) in enumerate(lines):
-        cell.append(("\n" if number else "") + text, style)
-    return cell
-
-
 def _email_cell(item: DeadLetter) -> Text:
-    return _lines((str(item.id), ""), (item.subject, "bold"), (f"from {item.sender_email}", "dim"))
+    return cell((str(item.id), ""), (item.subject, "bold"), (f"from {item.sender_email}", "dim"))
 
 
 def _failure_cell(item: DeadLetter) -> Text:
     when = item.failed_at.astimezone(UTC) if item.failed_at else None
     day, time = (f"{when:%Y-%m-%d}", f"{when:%H:%M:%S}Z") if when else ("", "")
-    return _lines((item.reason or "", ""), (day, "dim"), (time, "dim"))
+    return cell((item.reason or "", ""), (day, "dim"), (time, "dim"))
 
 
 def _recipients_cell(item: DeadLetter) -> Text:
     lines: list[tuple[str, str]] = []
     for recipient in item.recipients:
         lines += [(recipient.address, ""), (f"  {_last_reply(recipient)}", "dim")]
-    return _lines(*lines)
+    return cell(*lines)
 
 
 def _last_reply(recipient: DeadLetterRecipient) -> str:

@@ -8,15 +8,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request, status
+from fastapi import Body, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
 
 from eccs.audit.events import AuditStore
 from eccs.contracts.account_mail import ACCOUNT_MAIL_SENDER
 from eccs.contracts.lifecycle import EmailStatus
 from eccs.mail.emails.queries import EmailQueries
-from eccs.mail.emails.schemas import Accepted, EmailOut, EmailPage, EmailStats, SendRequest
+from eccs.mail.emails.schemas import (
+    Accepted,
+    BatchAccepted,
+    EmailOut,
+    EmailPage,
+    EmailStats,
+    SendRequest,
+)
 from eccs.mail.emails.sending import Sending
 from eccs.mail.emails.service import EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
@@ -25,14 +32,17 @@ from eccs.mail.settings import MailSettings
 from eccs.platform.addresses import SearchText
 from eccs.platform.db import Connection, transaction
 from eccs.platform.dependencies import CurrentAdmin, Db, Reader, Sender
-from eccs.platform.http import api_router, errors, json_answer
+from eccs.platform.errors import ErrorDetail, FieldError
+from eccs.platform.http import api_router, errors, json_answer, validation_problem
 from eccs.platform.security import Principal
 
 router = api_router("/api/emails", "emails", scoped=True)
 admin_router = api_router("/api/admin/emails", "operators", scoped=True)
 account_mail_router = api_router("/api/admin/account-emails", "operators", scoped=True)
 SEND_ENDPOINT = "POST /api/emails/send"
+BATCH_ENDPOINT = "POST /api/emails/batch"
 RETRY_ENDPOINT = "POST /api/emails/{id}/retry"
+BATCH_LIMIT = 100
 
 
 # Dependencies are coroutines: FastAPI runs plain functions in a thread pool, a hop per request.
@@ -120,6 +130,61 @@ async def send(
     )
 
 
+# Each email of a batch is read on its own (one bad email does not refuse the others); the
+# document still describes each as a send request.
+BatchItems = Annotated[
+    list[Annotated[Any, WithJsonSchema({"$ref": "#/components/schemas/SendRequest"})]],
+    Field(min_length=1, max_length=BATCH_LIMIT),
+    Body(description=f"Up to {BATCH_LIMIT} emails, each as POST /api/emails/send takes it."),
+]
+
+
+@router.post(
+    "/batch",
+    dependencies=[WAKES_THE_RELAY],
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BatchAccepted,
+    responses=errors(401, 409, 413, 422, 429),
+    summary="Accept up to 100 emails at once",
+    description="Each email is checked on its own and the valid ones accepted, in the order"
+    " given, as far as the hourly quota allows (each email counts); `results` answers each one"
+    " by its index, with the accepted email or its error (fields named `[index].field`)."
+    " Nothing accepted: 429 when the quota refused some, else 422 naming every problem. With"
+    " an Idempotency-Key, the same batch again replays the first answer.",
+)
+async def send_batch(
+    body: BatchItems,
+    user: Sender,
+    db: Db,
+    settings: Settings,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    items = [_read(index, item) for index, item in enumerate(body)]
+    sending = Sending(db, settings)
+
+    async def accepted() -> BatchAccepted:
+        async with transaction(db):  # the emails and the batch's record (a savepoint in Once)
+            return await sending.accept_batch(user, items)
+
+    once = Once(db, settings, user, BATCH_ENDPOINT, idempotency_key)
+    return await once.accepted(accepted, lambda: {"emails": body})
+
+
+def _read(index: int, item: Any) -> SendRequest | ErrorDetail:
+    """One email of a batch as a send request, or why it is not one."""
+    try:
+        return SendRequest.model_validate(item)
+    except ValidationError as exc:
+        problems = [validation_problem(error) for error in exc.errors()]
+        fields = [
+            FieldError(field=f"[{index}]" + ("" if p.field == "body" else f".{p.field}"),
+                       message=p.message)
+            for p in problems
+        ]  # fmt: skip
+        summary = "; ".join(f"{f.field}: {f.message}" for f in fields[:3])
+        return ErrorDetail(code="validation_error", message=summary, fields=fields)
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """What a list of emails may be narrowed to, from the query string."""
@@ -133,13 +198,14 @@ class ListQuery:
     q: Annotated[
         SearchText | None, Query(max_length=200, description="Search subject and recipients")
     ] = None
+    batch_id: Annotated[uuid.UUID | None, Query(description="Only this batch's emails")] = None
 
     async def page_of(self, db: Connection, user_id: uuid.UUID) -> Response:
         # Written as it comes from the database, without a hundred models made and checked for
         # each page (most of the cost of a list); a test holds the answer to `EmailPage`.
         queries = EmailQueries(db)
         page = await queries.page(
-            user_id, self.status or [], self.q or None, self.page, self.page_size
+            user_id, self.status or [], self.q or None, self.page, self.page_size, self.batch_id
         )
         return json_answer(page)
 

@@ -26,11 +26,12 @@ class EmailQueries:
         q: str | None,
         page: int,
         page_size: int,
+        batch_id: uuid.UUID | None = None,
     ) -> dict[str, Any]:
         """A page in `EmailPage`'s shape, made of the database's rows as they are: the query
         selects exactly an `EmailSummary`'s fields, so there is nothing to check or convert."""
         offset = (page - 1) * page_size
-        total, rows = await self.emails.page(user_id, statuses, q, offset, page_size)
+        total, rows = await self.emails.page(user_id, statuses, q, offset, page_size, batch_id)
         items = [dict(row) for row in rows]
         return {"items": items, "total": total, "page": page, "page_size": page_size}
 

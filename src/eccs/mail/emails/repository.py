@@ -1,18 +1,21 @@
 """All SQL about emails, their recipients and attachments (the tables: contracts/tables.py).
 
-The send is one statement: the sender's check, the quota check, the email, its recipients and
-attachments, the user's send count and the outbox row, written together or not at all, in one
-round trip. The sender's check reads auth-service's tables (docs/architecture.md): the account
-must still exist with its address verified, and the API key, if one sent it, must still exist.
+The send is one statement, for one email or a batch of them: the sender's check, the quota
+check, the emails, their recipients and attachments, the user's send count and the outbox rows,
+written together in one round trip; as many emails as the quota allows, in the order given. The
+sender's check reads auth-service's tables (docs/architecture.md): the account must still exist
+with its address verified, and the API key, if one sent it, must still exist.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+import orjson
 
 from eccs.contracts import outbox
 from eccs.contracts.lifecycle import (
@@ -23,15 +26,14 @@ from eccs.contracts.lifecycle import (
 from eccs.contracts.tables import COUNTER_SHARDS
 from eccs.platform.db import Connection, like_containing
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class NewEmail:
     """An email as the send path writes it, with everything written beside it."""
 
     id: uuid.UUID
-    user_id: uuid.UUID
-    sender_name: str
-    sender_email: str
     subject: str
     text_body: str | None
     html_body: str | None
@@ -39,13 +41,27 @@ class NewEmail:
     status: EmailStatus
     scheduled_at: datetime | None
     expires_at: datetime | None
-    created_at: datetime
     # (kind, address) in the order given
     recipients: list[tuple[str, str]]
     # (filename, content type, bytes)
     attachments: list[tuple[str, str, bytes]]
     request: outbox.OutboxRow
-    # The API key it is sent with, if any, and the key's name now.
+    # [name, value] pairs the sender added, a Reply-To, the unsubscribe link's token
+    headers: list[tuple[str, str]] | None = None
+    reply_to: str | None = None
+    unsubscribe_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sends, and when: the same for every email of one request."""
+
+    user_id: uuid.UUID
+    name: str
+    email: str
+    at: datetime
+    batch_id: uuid.UUID | None = None
+    # The API key the emails are sent with, if any, and the key's name now.
     api_key_id: uuid.UUID | None = None
     api_key_name: str | None = None
 
@@ -62,56 +78,75 @@ class HourlyQuota:
 
 @dataclass(frozen=True)
 class SendCounts:
-    accepted: bool
+    """How many of the emails were written (the first ones, in the order given), and the
+    quota's counts that decided it."""
+
+    accepted: int
     this_hour: int
     last_hour: int
     # Whether the sender's address is verified; None: the account or its key is gone.
     verified: bool | None
 
 
+# The i-th email (from 0) fits in the quota while this_hour + i + last_hour * weight < limit.
 _SEND = f"""
 WITH sender AS (
     SELECT u.email_verified_at IS NOT NULL AS verified FROM users u
-    WHERE u.id = $2 AND ($32::uuid IS NULL OR EXISTS (
-        SELECT FROM api_keys k WHERE k.id = $32 AND k.user_id = $2
+    WHERE u.id = $2 AND ($38::uuid IS NULL OR EXISTS (
+        SELECT FROM api_keys k WHERE k.id = $38 AND k.user_id = $2
           AND (k.expires_at IS NULL OR k.expires_at > $12)))
 ), counted AS (
-    SELECT coalesce(sum(count) FILTER (WHERE hour = $23), 0) AS this_hour,
-           coalesce(sum(count) FILTER (WHERE hour = $23 - interval '1 hour'), 0) AS last_hour
-    FROM send_counts WHERE user_id = $2 AND hour >= $23 - interval '1 hour'
-), allowed AS (
-    SELECT FROM counted, sender WHERE sender.verified AND this_hour + last_hour * $24 < $25
+    SELECT coalesce(sum(count) FILTER (WHERE hour = $28), 0) AS this_hour,
+           coalesce(sum(count) FILTER (WHERE hour = $28 - interval '1 hour'), 0) AS last_hour
+    FROM send_counts WHERE user_id = $2 AND hour >= $28 - interval '1 hour'
+), room AS (
+    SELECT CASE WHEN sender.verified THEN least(cardinality($1::uuid[]),
+                greatest(0, ceil($30 - this_hour - last_hour * $29)))::int ELSE 0 END AS fits
+    FROM counted LEFT JOIN sender ON true
 ), quota AS (
     INSERT INTO send_counts (user_id, hour, shard, count)
-    SELECT $2, $23, pg_backend_pid() % {COUNTER_SHARDS}, 1 FROM allowed
-    ON CONFLICT (user_id, hour, shard) DO UPDATE SET count = send_counts.count + 1
+    SELECT $2, $28, pg_backend_pid() % {COUNTER_SHARDS}, fits FROM room WHERE fits > 0
+    ON CONFLICT (user_id, hour, shard) DO UPDATE SET count = send_counts.count + excluded.count
+), new AS (
+    SELECT e.* FROM room, unnest($1::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[],
+                                 $9::text[], $10::timestamptz[], $11::timestamptz[], $13::text[],
+                                 $14::text[], $15::text[], $17::text[], $18::smallint[])
+        WITH ORDINALITY AS e(id, subject, text_body, html_body, template_id, status, scheduled_at,
+                             expires_at, headers, reply_to, unsubscribe_token, to_addresses,
+                             recipient_count, n)
+    WHERE e.n <= room.fits
 ), email AS (
     INSERT INTO emails (id, user_id, sender_name, sender_email, subject, text_body, html_body,
                         template_id, status, scheduled_at, expires_at, created_at, updated_at,
-                        to_addresses, recipient_count, api_key_id, api_key_name)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $32, $33
-    FROM allowed
+                        to_addresses, recipient_count, headers, reply_to, unsubscribe_token,
+                        batch_id, api_key_id, api_key_name)
+    SELECT id, $2, $3, $4, subject, text_body, html_body, template_id, status, scheduled_at,
+           expires_at, $12, $12, ARRAY(SELECT jsonb_array_elements_text(to_addresses::jsonb)),
+           recipient_count, headers::jsonb, reply_to, unsubscribe_token, $16, $38, $39
+    FROM new
 ), recipients AS (
     INSERT INTO email_recipients (email_id, position, kind, address)
-    SELECT $1, r.position, r.kind, r.address
-    FROM allowed, unnest($15::smallint[], $16::text[], $17::text[]) AS r(position, kind, address)
+    SELECT new.id, r.position, r.kind, r.address
+    FROM unnest($19::int[], $20::smallint[], $21::text[], $22::text[]) AS r(n, position, kind,
+                                                                          address)
+    JOIN new ON new.n = r.n
 ), attachments AS (
     INSERT INTO email_attachments (email_id, position, filename, content_type, size, content)
-    SELECT $1, a.position, a.filename, a.content_type, a.size, a.content
-    FROM allowed, unnest($18::smallint[], $19::text[], $20::text[], $21::int[], $22::bytea[])
-        AS a(position, filename, content_type, size, content)
+    SELECT new.id, a.position, a.filename, a.content_type, a.size, a.content
+    FROM unnest($23::int[], $24::smallint[], $25::text[], $26::text[], $27::int[], $31::bytea[])
+        AS a(n, position, filename, content_type, size, content)
+    JOIN new ON new.n = a.n
 ), request AS (
-    {outbox.insert_sql(26, only_if="EXISTS (SELECT FROM allowed)")}
+    {outbox.insert_sql(32, only_if="new_row.email_id IN (SELECT id FROM new)")}
 )
-SELECT EXISTS (SELECT FROM allowed) AS accepted, this_hour, last_hour,
-       (SELECT verified FROM sender) AS verified
-FROM counted
+SELECT fits AS accepted, this_hour, last_hour, (SELECT verified FROM sender) AS verified
+FROM counted, room
 """
 
 # What GET /api/emails shows of each email, in `EmailSummary`'s order: no other table is read.
 _SUMMARY = (
     "SELECT id, subject, status, to_addresses AS to, recipient_count AS recipients, attempts,"
-    " created_at, scheduled_at, sent_at FROM emails e"
+    " created_at, scheduled_at, sent_at, batch_id FROM emails e"
 )
 _MATCHING_TEXT = (
     "(e.subject ILIKE {p} OR EXISTS (SELECT FROM email_recipients r"
@@ -124,46 +159,62 @@ class EmailRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    async def send(self, email: NewEmail, quota: HourlyQuota) -> SendCounts:
-        """Write the email with all that goes with it if the quota allows; the counts say why
-        not otherwise."""
-        recipients = email.recipients
-        attachments = email.attachments
+    async def send(
+        self, sender: Sender, emails: Sequence[NewEmail], quota: HourlyQuota
+    ) -> SendCounts:
+        """Write as many of the emails as the quota allows, in the order given, each with all
+        that goes with it, in one statement; the counts say how many and why not more."""
         row = await self.connection.fetchrow(
             _SEND,
-            email.id,
-            email.user_id,
-            email.sender_name,
-            email.sender_email,
-            email.subject,
-            email.text_body,
-            email.html_body,
-            email.template_id,
-            email.status,
-            email.scheduled_at,
-            email.expires_at,
-            email.created_at,
-            [address for kind, address in recipients if kind == "to"],
-            len(recipients),
-            list(range(len(recipients))),
-            [kind for kind, _ in recipients],
-            [address for _, address in recipients],
-            list(range(len(attachments))),
-            [name for name, _, _ in attachments],
-            [content_type for _, content_type, _ in attachments],
-            [len(content) for _, _, content in attachments],
-            [content for _, _, content in attachments],
+            [email.id for email in emails],
+            sender.user_id,
+            sender.name,
+            sender.email,
+            [email.subject for email in emails],
+            [email.text_body for email in emails],
+            [email.html_body for email in emails],
+            [email.template_id for email in emails],
+            [email.status for email in emails],
+            [email.scheduled_at for email in emails],
+            [email.expires_at for email in emails],
+            sender.at,
+            # Lists of lists go as JSON text: asyncpg would take them for a 2-D array.
+            [_json(email.headers) if email.headers else None for email in emails],
+            [email.reply_to for email in emails],
+            [email.unsubscribe_token for email in emails],
+            sender.batch_id,
+            [_json([a for kind, a in email.recipients if kind == "to"]) for email in emails],
+            [len(email.recipients) for email in emails],
+            *_numbered(
+                [email.recipients for email in emails],
+                lambda position, recipient: (position, *recipient),
+                width=3,
+            ),
+            *_numbered(
+                [email.attachments for email in emails],
+                lambda position, attachment: (
+                    position,
+                    attachment[0],
+                    attachment[1],
+                    len(attachment[2]),
+                ),
+                width=4,
+            ),
             quota.hour,
             quota.previous_weight,
             quota.limit,
-            *outbox.columns([email.request]),
-            email.api_key_id,
-            email.api_key_name,
+            [content for email in emails for _, _, content in email.attachments],
+            *outbox.columns([email.request for email in emails]),
+            sender.api_key_id,
+            sender.api_key_name,
         )
         assert row is not None
-        return SendCounts(
-            row["accepted"], int(row["this_hour"]), int(row["last_hour"]), row["verified"]
+        accepted, this_hour, last_hour = (
+            int(row["accepted"]),
+            int(row["this_hour"]),
+            int(row["last_hour"]),
         )
+        return SendCounts(accepted, this_hour, last_hour, row["verified"])
 
     async def get(self, email_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Any:
         """One email (a user's own, unless `user_id` is None: operators see any)."""
@@ -279,10 +330,16 @@ class EmailRepository:
         )
 
     async def page(
-        self, user_id: uuid.UUID, statuses: Sequence[str], q: str | None, offset: int, limit: int
+        self,
+        user_id: uuid.UUID,
+        statuses: Sequence[str],
+        q: str | None,
+        offset: int,
+        limit: int,
+        batch_id: uuid.UUID | None = None,
     ) -> tuple[int, list[Any]]:
-        """A page of a user's emails, newest first, and how many there are in all."""
-        where, arguments = _filters(statuses, q, first=2)
+        """A page of a user's emails (of one batch), newest first, and how many there are."""
+        where, arguments = _filters(statuses, q, batch_id, first=2)
         n = 2 + len(arguments)
         rows = await self.connection.fetch(
             f"{_SUMMARY} WHERE e.user_id = $1{where}"
@@ -292,7 +349,7 @@ class EmailRepository:
             offset,
             limit,
         )
-        if q:  # text search has no counter: count the matches (searches are rare)
+        if q or batch_id:  # no counter for these: count the matches (a search, a batch view)
             total = await self.connection.fetchval(
                 f"SELECT count(*) FROM emails e WHERE e.user_id = $1{where}", user_id, *arguments
             )
@@ -358,10 +415,34 @@ class EmailRepository:
         return int(counted)
 
 
-def _filters(statuses: Sequence[str], q: str | None, first: int) -> tuple[str, list[Any]]:
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _numbered(
+    per_email: Sequence[Sequence[T]],
+    columns_of: Callable[[int, T], tuple[Any, ...]],
+    width: int,
+) -> list[list[Any]]:
+    """Every email's rows (recipients, attachments) as flat column arrays, each row led by its
+    email's number (from 1, as WITH ORDINALITY numbers the emails) and its position in it."""
+    columns: list[list[Any]] = [[] for _ in range(width + 1)]
+    for number, rows in enumerate(per_email, start=1):
+        for position, row in enumerate(rows):
+            for column, value in zip(columns, (number, *columns_of(position, row)), strict=True):
+                column.append(value)
+    return columns
+
+
+def _filters(
+    statuses: Sequence[str], q: str | None, batch_id: uuid.UUID | None, first: int
+) -> tuple[str, list[Any]]:
     """The list's optional conditions, their parameters numbered from `$first`."""
     conditions: list[str] = []
     arguments: list[Any] = []
+    if batch_id:
+        arguments.append(batch_id)
+        conditions.append(f"e.batch_id = ${first + len(arguments) - 1}")
     if statuses:
         arguments.append(list(statuses))
         conditions.append(f"e.status = ANY(${first + len(arguments) - 1}::text[])")

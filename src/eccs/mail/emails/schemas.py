@@ -22,6 +22,7 @@ from pydantic import (
 from eccs.contracts.lifecycle import EmailStatus, RecipientKind, RecipientStatus
 from eccs.mail.settings import RECIPIENTS_CEILING
 from eccs.platform.addresses import EmailAddress, HeaderText, TemplateData, Text
+from eccs.platform.errors import ErrorDetail
 from eccs.platform.schemas import Moment, RequestBody
 
 
@@ -60,6 +61,10 @@ Base64Content = Annotated[
 ]
 
 
+HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=76)]
+HeaderValue = Annotated[HeaderText, StringConstraints(min_length=1, max_length=900)]
+
+
 class AttachmentIn(RequestBody):
     filename: Annotated[HeaderText, StringConstraints(min_length=1, max_length=255)]
     content_type: MimeType = "application/octet-stream"
@@ -86,6 +91,20 @@ class SendRequest(RequestBody):
     scheduled_at: Moment | None = None
     expires_at: Moment | None = None
     attachments: list[AttachmentIn] = Field(default=[], max_length=50)
+    reply_to: EmailAddress | None = Field(
+        default=None, description="Replies go here instead of to your own address."
+    )
+    headers: dict[HeaderName, HeaderValue] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="Headers to add: X-* and List-* only (Reply-To has its own field).",
+    )
+    list_unsubscribe: bool = Field(
+        default=False,
+        description="Add List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click)"
+        " pointing at ECCS: a recipient who uses it goes on your suppression list and"
+        " `email.unsubscribed` is sent to your webhooks. Needs exactly one recipient.",
+    )
 
 
 class Accepted(BaseModel):
@@ -137,6 +156,7 @@ class EmailSummary(BaseModel):
     created_at: datetime
     scheduled_at: datetime | None
     sent_at: datetime | None
+    batch_id: uuid.UUID | None
 
 
 class ApiKeyRef(BaseModel):
@@ -169,6 +189,9 @@ class EmailOut(BaseModel):
         description="Its submission (attempt 0: who sent it, and with which API key), then "
         "every step of every delivery attempt, oldest first."
     )
+    reply_to: str | None
+    headers: dict[str, str] = Field(description="The headers the sender added.")
+    batch_id: uuid.UUID | None
 
 
 class EmailPage(BaseModel):
@@ -190,3 +213,19 @@ class EmailStats(BaseModel):
     sent_today: int
     hourly: list[SeriesPoint] = Field(description="The last 24 hours, one point per UTC hour.")
     daily: list[SeriesPoint] = Field(description="The last 30 days, one point per UTC day.")
+
+
+class BatchItemResult(BaseModel):
+    """One email of a batch, by its place in the request: accepted (`email`) or not (`error`,
+    its fields named `[index].field`)."""
+
+    index: int
+    email: Accepted | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchAccepted(BaseModel):
+    batch_id: uuid.UUID
+    accepted: int
+    rejected: int
+    results: list[BatchItemResult]

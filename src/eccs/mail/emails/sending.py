@@ -1,27 +1,43 @@
-"""Accepting an email: validate, render, and write it with its outbox row; nothing is sent here."""
+"""Accepting emails: validate, render, and write them with their outbox rows; nothing is sent
+here. One email (POST /api/emails/send) or a batch of up to 100 (POST /api/emails/batch) is
+written by the same single statement; a batch's emails are checked one by one, the valid ones
+accepted, each counted against the quota in the order given."""
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from eccs.contracts import outbox
 from eccs.contracts.lifecycle import EmailStatus
 from eccs.contracts.messages import RequestReason
-from eccs.mail.emails.repository import EmailRepository, NewEmail, SendCounts, quota_window
-from eccs.mail.emails.schemas import Accepted, SendRequest
-from eccs.mail.errors import AddressUnverified, QuotaExceeded, SenderGone
+from eccs.mail.batches.repository import BatchRepository
+from eccs.mail.emails.headers import headers_of
+from eccs.mail.emails.repository import (
+    EmailRepository,
+    HourlyQuota,
+    NewEmail,
+    SendCounts,
+    Sender,
+    quota_window,
+)
+from eccs.mail.emails.schemas import Accepted, BatchAccepted, BatchItemResult, SendRequest
+from eccs.mail.errors import AddressUnverified, BatchRefused, QuotaExceeded, SenderGone
 from eccs.mail.settings import MailSettings
 from eccs.mail.templates.rendering import Rendered, render_parts
 from eccs.mail.templates.repository import TemplateRepository
+from eccs.mail.templates.schemas import TemplateOut
 from eccs.platform.addresses import check_header_safe
 from eccs.platform.db import Connection
-from eccs.platform.errors import InvalidInput
+from eccs.platform.errors import ErrorDetail, FieldProblem, InvalidInput
 from eccs.platform.metrics import EMAILS_ACCEPTED
 from eccs.platform.security import Principal
 from eccs.platform.telemetry import current_traceparent
+
+Templates = dict[uuid.UUID, TemplateOut]
 
 
 @dataclass(frozen=True)
@@ -47,37 +63,105 @@ class Sending:
         self.settings = settings
         self.emails = EmailRepository(connection)
         self.templates = TemplateRepository(connection)
+        self.batches = BatchRepository(connection)
 
     async def accept(self, user: Principal, request: SendRequest) -> Accepted:
         """Write the email, its recipients, attachments and outbox row in one statement."""
         now = datetime.now(UTC)
+        email = self._prepare(request, now, await self._templates(user, [request]))
+        quota = quota_window(self.settings.send_quota_per_hour, now)
+        counts = await self.emails.send(_sender(user, now), [email], quota)
+        _check_sender(counts)
+        if not counts.accepted:
+            raise self._over_quota(counts, quota, now)
+        _count_accepted([email])
+        return _accepted(email, now)
+
+    async def accept_batch(
+        self, user: Principal, items: Sequence[SendRequest | ErrorDetail]
+    ) -> BatchAccepted:
+        """Write every valid email of a batch the quota allows, in one statement, and the
+        batch's record; `items` are the requests, or why one could not even be read. Raises
+        when none is accepted: 429 when the quota refused some, else 422 naming every field."""
+        now = datetime.now(UTC)
+        batch_id = uuid.uuid4()
+        requests = [item for item in items if isinstance(item, SendRequest)]
+        templates = await self._templates(user, requests)
+        results: dict[int, BatchItemResult] = {}
+        prepared: list[tuple[int, NewEmail]] = []
+        for index, item in enumerate(items):
+            try:
+                if isinstance(item, ErrorDetail):
+                    results[index] = BatchItemResult(index=index, error=item)
+                else:
+                    prepared.append((index, self._prepare(item, now, templates)))
+            except InvalidInput as exc:
+                results[index] = BatchItemResult(index=index, error=exc.detail(f"[{index}]."))
+        quota = quota_window(self.settings.send_quota_per_hour, now)
+        emails = [email for _, email in prepared]
+        counts = (
+            await self.emails.send(_sender(user, now, batch_id), emails, quota)
+            if emails
+            else SendCounts(0, 0, 0, verified=True)
+        )
+        _check_sender(counts)
+        over_quota = self._over_quota(counts, quota, now)
+        for position, (index, email) in enumerate(prepared):
+            results[index] = (
+                BatchItemResult(index=index, email=_accepted(email, now))
+                if position < counts.accepted
+                else BatchItemResult(index=index, error=over_quota.detail())
+            )
+        ordered = [results[index] for index in range(len(items))]
+        if not counts.accepted:
+            raise over_quota if prepared else _refused(ordered)
+        _count_accepted(emails[: counts.accepted])
+        dumped = [result.model_dump(mode="json") for result in ordered]
+        await self.batches.add(batch_id, user.id, len(items), counts.accepted, dumped, now)
+        return BatchAccepted(
+            batch_id=batch_id,
+            accepted=counts.accepted,
+            rejected=len(items) - counts.accepted,
+            results=ordered,
+        )
+
+    # --- one email ------------------------------------------------------------------------------
+
+    def _prepare(self, request: SendRequest, now: datetime, templates: Templates) -> NewEmail:
         envelope = Envelope.of(request)
         self._check_recipient_count(envelope)
         self._check_schedule(request, now)
-        content = await self._content(user, request)
+        content = _content(request, templates)
         due = max(request.scheduled_at or now, now)
         self._check_expiry(request, due)
+        headers = headers_of(
+            request.headers,
+            request.list_unsubscribe,
+            len(envelope.recipients),
+            self.settings.eccs_public_url,
+        )
         scheduled = due > now
-        email = _new_email(user, request, content, envelope, now, due, scheduled)
-        quota = quota_window(self.settings.send_quota_per_hour, now)
-        counts = await self.emails.send(email, quota)
-        if counts.verified is None:
-            raise SenderGone()
-        if not counts.verified:
-            raise AddressUnverified()
-        if not counts.accepted:
-            raise QuotaExceeded(
-                f"The quota of {quota.limit} emails per hour is used up.",
-                retry_after=_seconds_until_room(counts, quota.limit, now),
-            )
-        EMAILS_ACCEPTED.labels(str(scheduled).lower()).inc()
-        return Accepted(
-            id=email.id,
-            status=email.status,
-            created_at=now,
+        # The request's trace continues in the worker that delivers the email.
+        reason: RequestReason = "scheduled" if scheduled else "new"
+        email_id = uuid.uuid4()
+        request_row = outbox.delivery_request(email_id, reason, 1, now, due, current_traceparent())
+        return NewEmail(
+            id=email_id,
+            subject=content.subject,
+            text_body=content.text,
+            html_body=content.html,
+            template_id=request.template_id,
+            status=EmailStatus.SCHEDULED if scheduled else EmailStatus.QUEUED,
             scheduled_at=request.scheduled_at,
             expires_at=request.expires_at,
-            recipients=len(envelope.recipients),
+            recipients=envelope.recipients,
+            attachments=[
+                (a.filename, a.content_type, a.content_base64) for a in request.attachments
+            ],
+            request=request_row,
+            headers=headers.added or None,
+            reply_to=request.reply_to,
+            unsubscribe_token=headers.unsubscribe_token,
         )
 
     def _check_recipient_count(self, envelope: Envelope) -> None:
@@ -94,62 +178,84 @@ class Sending:
         if request.expires_at is not None and request.expires_at <= due:
             raise InvalidInput.on("expires_at", "must be later than now and than scheduled_at")
 
-    async def _content(self, user: Principal, request: SendRequest) -> Rendered:
-        if request.template_id is None:
-            if request.subject is None or not request.subject.strip():
-                raise InvalidInput.on("subject", "is required unless template_id is given")
-            if request.text is None and request.html is None:
-                raise InvalidInput.on("text", "give text, html or template_id")
-            return Rendered(request.subject, request.text, request.html)
-        template = await self.templates.get(user.id, request.template_id)
-        if template is None:
-            raise InvalidInput.on("template_id", "no such template")
-        rendered = render_parts(
-            request.subject or template.subject,
-            request.text if request.text is not None else template.text,
-            request.html if request.html is not None else template.html,
-            request.template_data,
-            prefix="",
+    async def _templates(self, user: Principal, requests: Sequence[SendRequest]) -> Templates:
+        """The templates the requests name, in one query (none when they name none)."""
+        wanted = {r.template_id for r in requests if r.template_id is not None}
+        return await self.templates.get_many(user.id, wanted) if wanted else {}
+
+    def _over_quota(self, counts: SendCounts, quota: HourlyQuota, now: datetime) -> QuotaExceeded:
+        return QuotaExceeded(
+            f"The quota of {quota.limit} emails per hour is used up.",
+            retry_after=_seconds_until_room(counts, quota.limit, now),
         )
-        try:
-            check_header_safe(rendered.subject)
-        except ValueError as exc:
-            raise InvalidInput.on("subject", f"after rendering, {exc}") from exc
-        return rendered
 
 
-def _new_email(
-    user: Principal,
-    request: SendRequest,
-    content: Rendered,
-    envelope: Envelope,
-    now: datetime,
-    due: datetime,
-    scheduled: bool,
-) -> NewEmail:
-    email_id = uuid.uuid4()
-    # The request's trace continues in the worker that delivers the email.
-    reason: RequestReason = "scheduled" if scheduled else "new"
-    request_row = outbox.delivery_request(email_id, reason, 1, now, due, current_traceparent())
-    return NewEmail(
-        id=email_id,
-        user_id=user.id,
-        sender_name=user.name or user.email,
-        sender_email=user.email,
-        subject=content.subject,
-        text_body=content.text,
-        html_body=content.html,
-        template_id=request.template_id,
-        status=EmailStatus.SCHEDULED if scheduled else EmailStatus.QUEUED,
-        scheduled_at=request.scheduled_at,
-        expires_at=request.expires_at,
-        created_at=now,
-        recipients=envelope.recipients,
-        attachments=[(a.filename, a.content_type, a.content_base64) for a in request.attachments],
-        request=request_row,
-        api_key_id=user.api_key.id if user.api_key else None,
-        api_key_name=user.api_key.name if user.api_key else None,
+def _content(request: SendRequest, templates: Templates) -> Rendered:
+    if request.template_id is None:
+        if request.subject is None or not request.subject.strip():
+            raise InvalidInput.on("subject", "is required unless template_id is given")
+        if request.text is None and request.html is None:
+            raise InvalidInput.on("text", "give text, html or template_id")
+        return Rendered(request.subject, request.text, request.html)
+    template = templates.get(request.template_id)
+    if template is None:
+        raise InvalidInput.on("template_id", "no such template")
+    rendered = render_parts(
+        request.subject or template.subject,
+        request.text if request.text is not None else template.text,
+        request.html if request.html is not None else template.html,
+        request.template_data,
+        prefix="",
     )
+    try:
+        check_header_safe(rendered.subject)
+    except ValueError as exc:
+        raise InvalidInput.on("subject", f"after rendering, {exc}") from exc
+    return rendered
+
+
+def _sender(user: Principal, now: datetime, batch_id: uuid.UUID | None = None) -> Sender:
+    key = user.api_key
+    return Sender(
+        user.id,
+        user.name or user.email,
+        user.email,
+        now,
+        batch_id,
+        api_key_id=key.id if key else None,
+        api_key_name=key.name if key else None,
+    )
+
+
+def _check_sender(counts: SendCounts) -> None:
+    """Refuse a send whose account is gone (or its API key) or whose address is unverified."""
+    if counts.verified is None:
+        raise SenderGone()
+    if not counts.verified:
+        raise AddressUnverified()
+
+
+def _accepted(email: NewEmail, now: datetime) -> Accepted:
+    return Accepted(
+        id=email.id,
+        status=email.status,
+        created_at=now,
+        scheduled_at=email.scheduled_at,
+        expires_at=email.expires_at,
+        recipients=len(email.recipients),
+    )
+
+
+def _count_accepted(emails: Sequence[NewEmail]) -> None:
+    for email in emails:
+        EMAILS_ACCEPTED.labels(str(email.status == EmailStatus.SCHEDULED).lower()).inc()
+
+
+def _refused(results: list[BatchItemResult]) -> BatchRefused:
+    problems = [
+        problem for result in results if result.error is not None for problem in result.error.fields
+    ]
+    return BatchRefused(fields=[FieldProblem(p.field, p.message) for p in problems])
 
 
 def _seconds_until_room(counts: SendCounts, limit: int, now: datetime) -> int:

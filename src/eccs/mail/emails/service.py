@@ -141,6 +141,9 @@ class EmailService:
             recipients=[RecipientOut(**recipient) for recipient in recipients],
             attachments=[AttachmentOut(**attachment) for attachment in attachments],
             timeline=[_submitted(email), *await self._timeline(email["id"])],
+            reply_to=email["reply_to"],
+            headers=dict(email["headers"] or []),
+            batch_id=email["batch_id"],
         )
 
     async def _timeline(self, email_id: uuid.UUID) -> list[TimelineEntry]:

@@ -29,6 +29,17 @@ class TemplateRepository:
         )
         return TemplateOut(**row) if row else None
 
+    async def get_many(
+        self, user_id: uuid.UUID, template_ids: set[uuid.UUID]
+    ) -> dict[uuid.UUID, TemplateOut]:
+        """The user's templates among these (a batch's), in one query."""
+        rows = await self.connection.fetch(
+            f"SELECT {_COLUMNS} FROM templates WHERE id = ANY($1::uuid[]) AND user_id = $2",
+            list(template_ids),
+            user_id,
+        )
+        return {row["id"]: TemplateOut(**row) for row in rows}
+
     async def add(self, user_id: uuid.UUID, data: TemplateIn, now: datetime) -> TemplateOut:
         template = await self._written(
             f"INSERT INTO templates (id, user_id, name, subject, html, text, created_at,"
