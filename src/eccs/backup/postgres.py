@@ -15,8 +15,11 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -25,6 +28,7 @@ from eccs.backup.errors import BackupError
 
 VERSION = re.compile(r"\(PostgreSQL\) ((\d+)(?:\.\d+)?)")
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
+CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -107,11 +111,11 @@ def _version_of(path: Path) -> Tool | None:
     return None
 
 
-def dump(server: Server, into: Path) -> Tool:
-    """`pg_dump -Fc`: one consistent snapshot of the whole database, whatever writes go on."""
+def dump(server: Server) -> tuple[Tool, Generator[bytes]]:
+    """`pg_dump -Fc`: one consistent snapshot of the whole database, whatever writes go on,
+    as it is written (to be encrypted on the way, never stored in the clear)."""
     pg_dump = tool("pg_dump", server.major)
-    _run(pg_dump, server.url, ["--format=custom", f"--file={into}"])
-    return pg_dump
+    return pg_dump, _output(pg_dump, server.url, ["--format=custom"])
 
 
 def restore(server: Server, archive: Path, dumped_by: int) -> Tool:
@@ -125,16 +129,41 @@ def restore(server: Server, archive: Path, dumped_by: int) -> Tool:
 
 
 def _run(program: Tool, url: str, options: list[str]) -> None:
-    """Run a tool on the database; the password goes in the environment, not the command line."""
+    command, env = _command(program, url, options)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)  # noqa: S603
+    _check(program, done.returncode, done.stderr)
+
+
+def _output(program: Tool, url: str, options: list[str]) -> Generator[bytes]:
+    """The tool's standard output as it comes; its failure is raised once it has ended."""
+    command, env = _command(program, url, options)
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(command, stdout=PIPE, stderr=errors, env=env) as process:  # noqa: S603
+            assert process.stdout is not None
+            try:
+                while chunk := process.stdout.read(CHUNK):
+                    yield chunk
+            except BaseException:  # a stop, or the reader gave up: no more of it is wanted
+                process.kill()
+                raise
+        errors.seek(0)
+        _check(program, process.returncode, errors.read().decode(errors="replace"))
+
+
+def _command(program: Tool, url: str, options: list[str]) -> tuple[list[str], dict[str, str]]:
+    """A tool's command line on the database; the password goes in the environment, where
+    other users' `ps` does not show it."""
     parsed = make_url(url)
     env = {**os.environ, "PGAPPNAME": "eccs-backup"}
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
     target = parsed.set(password=None).render_as_string(hide_password=False)
-    command = [str(program.path), f"--dbname={target}", *options]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)  # noqa: S603
-    if done.returncode != 0:
-        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+    return [str(program.path), f"--dbname={target}", *options], env
+
+
+def _check(program: Tool, returncode: int, stderr: str) -> None:
+    if returncode != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-5:])
         raise BackupError(f"{program.path.name} {program.version} failed:\n{tail}")
 
 

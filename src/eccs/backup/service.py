@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -61,7 +62,8 @@ def back_up(
     if target.exists():
         raise BackupError(f"{target} exists already; wait a second and run it again")
     server = postgres.describe(sources.database_url)
-    # Written next to the archive, so the final rename stays on one filesystem.
+    # Written next to the archive, so the final rename stays on one filesystem; only encrypted
+    # bytes are ever written there.
     with tempfile.TemporaryDirectory(dir=directory, prefix=".eccs-backup-") as work:
         manifest, sealed = _collect(sources, server, Path(work), identity, progress)
         manifest.created_at = now.isoformat()
@@ -87,30 +89,38 @@ def _collect(
     )
     # The database first: the audit trail only grows, so exporting it afterwards covers every
     # email in the snapshot.
-    progress(f"Dumping PostgreSQL {server.version} (one consistent snapshot)…")
-    dumped_with = postgres.dump(server, work / DATABASE_MEMBER)
+    progress(f"Dumping PostgreSQL {server.version} (one consistent snapshot), encrypted…")
+    dumped_with, dump = postgres.dump(server)
+    with closing(dump):
+        sealed = [_seal(manifest, DATABASE_MEMBER, dump, work, identity)]
     manifest.postgres |= {
         "pg_dump_version": dumped_with.version,
         "pg_dump_major": dumped_with.major,
     }
-    plain = [work / DATABASE_MEMBER]
     if sources.mongodb_url:
-        progress("Exporting the audit trail from MongoDB…")
-        exported = mongo.export(sources.mongodb_url, work / AUDIT_MEMBER)
+        progress("Exporting the audit trail from MongoDB, encrypted…")
+        with mongo.export(sources.mongodb_url) as (exported, documents):
+            sealed.append(_seal(manifest, AUDIT_MEMBER, documents, work, identity))
         manifest.audit = {
             "store": "mongodb",
             "database": exported.database,
             "server_version": exported.server_version,
             "documents": exported.documents,
         }
-        plain.append(work / AUDIT_MEMBER)
-    progress("Encrypting…")
-    sealed = []
-    for path in plain:
-        sealed_path, member = archive.seal(path, identity)
-        manifest.members[path.name] = member
-        sealed.append(sealed_path)
     return manifest, sealed
+
+
+def _seal(
+    manifest: archive.Manifest,
+    name: str,
+    chunks: Iterator[bytes],
+    work: Path,
+    identity: x25519.Identity,
+) -> Path:
+    """The member `name`, encrypted into `work` and described in the manifest."""
+    sealed = work / f"{name}{archive.SUFFIX}"
+    manifest.members[name] = archive.seal(chunks, sealed, identity)
+    return sealed
 
 
 def prune(directory: Path, retention: Retention) -> list[Path]:
