@@ -16,7 +16,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import PIPE
@@ -29,6 +30,8 @@ from eccs.backup.errors import BackupError
 VERSION = re.compile(r"\(PostgreSQL\) ((\d+)(?:\.\d+)?)")
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
 CHUNK = 1 << 20
+CONNECT_TIMEOUT = 10.0  # seconds, for one attempt
+REACH_WITHIN = 30.0  # seconds of attempts before PostgreSQL is said to be unreachable
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class Tool:
 
 
 async def _describe(url: str) -> Server:
-    connection = await asyncpg.connect(url)
+    connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
     try:
         version = await connection.fetchval("SHOW server_version")
         number = int(await connection.fetchval("SHOW server_version_num"))
@@ -59,11 +62,28 @@ async def _describe(url: str) -> Server:
     return Server(url, number // 10000, str(version), revision)
 
 
-def describe(url: str) -> Server:
-    try:
-        return asyncio.run(_describe(url))
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {exc}") from exc
+def describe(url: str, progress: Callable[[str], None]) -> Server:
+    """The server, once it answers. One that cannot be reached is tried again for a while: a
+    server still starting, or a name that does not resolve for a moment (podman's DNS does not
+    answer while it reloads, as containers beside it stop)."""
+    deadline = time.monotonic() + REACH_WITHIN
+    said = False
+    while True:
+        try:
+            return asyncio.run(_describe(url))
+        except (OSError, asyncpg.CannotConnectNowError) as exc:
+            if time.monotonic() > deadline:
+                raise _unreachable(url, exc) from exc
+            if not said:
+                progress(f"PostgreSQL at {display_url(url)} does not answer yet ({exc}); waiting…")
+                said = True
+            time.sleep(1)
+        except asyncpg.PostgresError as exc:
+            raise _unreachable(url, exc) from exc
+
+
+def _unreachable(url: str, exc: Exception) -> BackupError:
+    return BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {exc}")
 
 
 def tool(name: str, server_major: int, at_least: int = 0) -> Tool:

@@ -61,7 +61,7 @@ def back_up(
     target = directory / f"eccs-backup-{now.strftime(STAMP)}.tar"
     if target.exists():
         raise BackupError(f"{target} exists already; wait a second and run it again")
-    server = postgres.describe(sources.database_url)
+    server = postgres.describe(sources.database_url, progress)
     # Written next to the archive, so the final rename stays on one filesystem; only encrypted
     # bytes are ever written there.
     with tempfile.TemporaryDirectory(dir=directory, prefix=".eccs-backup-") as work:
@@ -169,7 +169,7 @@ def restore(
     with tempfile.TemporaryDirectory(prefix="eccs-restore-") as work:
         progress(f"Checking {backup.name} against its manifest…")
         members = archive.open_verified(backup, identity, Path(work))
-        server = postgres.describe(sources.database_url)
+        server = postgres.describe(sources.database_url, progress)
         progress(f"Restoring PostgreSQL {server.version} (one transaction)…")
         postgres.restore(server, members[DATABASE_MEMBER], manifest.postgres["pg_dump_major"])
         if AUDIT_MEMBER in members and sources.mongodb_url:
