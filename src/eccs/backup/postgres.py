@@ -26,6 +26,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from eccs.backup.errors import BackupError
+from eccs.platform.logging import describe as what
 
 VERSION = re.compile(r"\(PostgreSQL\) ((\d+)(?:\.\d+)?)")
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
@@ -63,27 +64,29 @@ async def _describe(url: str) -> Server:
 
 
 def describe(url: str, progress: Callable[[str], None]) -> Server:
-    """The server, once it answers. One that cannot be reached is tried again for a while: a
-    server still starting, or a name that does not resolve for a moment (podman's DNS does not
-    answer while it reloads, as containers beside it stop)."""
+    """The server, once it answers. One that cannot be reached is tried again for a while, and
+    at least once: a server still starting, or a name that did not resolve (podman's DNS loses
+    the queries that arrive while it reloads, as containers beside it stop, and the resolver
+    gives up on such a query only after 40 s)."""
     deadline = time.monotonic() + REACH_WITHIN
-    said = False
+    waiting = False
     while True:
         try:
             return asyncio.run(_describe(url))
         except (OSError, asyncpg.CannotConnectNowError) as exc:
-            if time.monotonic() > deadline:
+            if waiting and time.monotonic() > deadline:
                 raise _unreachable(url, exc) from exc
-            if not said:
-                progress(f"PostgreSQL at {display_url(url)} does not answer yet ({exc}); waiting…")
-                said = True
+            if not waiting:
+                where = display_url(url)
+                progress(f"PostgreSQL at {where} does not answer yet ({what(exc)}); waiting…")
+                waiting = True
             time.sleep(1)
         except asyncpg.PostgresError as exc:
             raise _unreachable(url, exc) from exc
 
 
 def _unreachable(url: str, exc: Exception) -> BackupError:
-    return BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {exc}")
+    return BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {what(exc)}")
 
 
 def tool(name: str, server_major: int, at_least: int = 0) -> Tool:
