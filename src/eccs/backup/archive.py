@@ -97,8 +97,14 @@ class _Plain(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
+        try:
+            return self._fill(memoryview(buffer).cast("B"))
+        except BaseException as exc:  # a stop arrives wherever Python code runs: here
+            self.failure = exc
+            raise
+
+    def _fill(self, view: memoryview) -> int:
         """As much as fits, so that small chunks (BSON documents) make few calls."""
-        view = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(view) and (self._left or self._next()):
             taken = self._left[: len(view) - filled]
@@ -111,13 +117,10 @@ class _Plain(io.RawIOBase):
 
     def _next(self) -> bool:
         """The next chunk into `_left`; False at the end."""
-        try:
-            self._left = memoryview(next(self._chunks))
-        except StopIteration:
+        chunk = next(self._chunks, None)
+        if chunk is None:
             return False
-        except BaseException as exc:
-            self.failure = exc
-            raise
+        self._left = memoryview(chunk)
         return True
 
 
