@@ -32,7 +32,10 @@ VERSION = re.compile(r"\(PostgreSQL\) ((\d+)(?:\.\d+)?)")
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
 CHUNK = 1 << 20
 CONNECT_TIMEOUT = 10.0  # seconds, for one attempt
-REACH_WITHIN = 30.0  # seconds of attempts before PostgreSQL is said to be unreachable
+# Seconds of attempts before PostgreSQL is said to be unreachable: longer than the 20 to 30 s
+# podman's DNS (aardvark-dns 1.4) stops answering on a network after a container on it starts or
+# stops, as when the services are stopped for a restore.
+REACH_WITHIN = 90.0
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,8 @@ async def _describe(url: str) -> Server:
 
 def describe(url: str, progress: Callable[[str], None]) -> Server:
     """The server, once it answers. One that cannot be reached is tried again for a while, and
-    at least once: a server still starting, or a name that did not resolve (podman's DNS loses
-    the queries that arrive while it reloads, as containers beside it stop, and the resolver
-    gives up on such a query only after 40 s)."""
+    at least once however long the first try took: a server still starting, or a name that does
+    not resolve for a while (see REACH_WITHIN)."""
     deadline = time.monotonic() + REACH_WITHIN
     waiting = False
     while True:
