@@ -22,6 +22,7 @@ class Request:
     method: str
     path: str
     send: bool = False  # a POST /api/emails/send body, its recipient numbered per request
+    emails: int = 1  # above 1: a batch (POST /api/emails/batch) of that many send bodies
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def wrk_script(request: Request, tokens: Sequence[str]) -> str:
     return f"""
 local tokens = {{{", ".join(f'"{token}"' for token in tokens)}}}
 local template = [[{template}]]
+local emails = {request.emails}
 local threads, thread_index, counter = 0, 0, 0
 function setup(thread)
   thread:set("thread_index", threads)
@@ -78,7 +80,15 @@ function request()
     ["Content-Type"] = "application/json",
   }}
   local body = nil
-  if #template > 0 then body = string.format(template, n, n, n) end
+  if #template > 0 and emails == 1 then body = string.format(template, n, n, n) end
+  if #template > 0 and emails > 1 then
+    local items = {{}}
+    for i = 1, emails do
+      local m = n * 1000 + i
+      items[i] = string.format(template, m, m, m)
+    end
+    body = "[" .. table.concat(items, ",") .. "]"
+  end
   return wrk.format("{request.method}", "{request.path}", headers, body)
 end
 """

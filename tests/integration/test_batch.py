@@ -1,19 +1,17 @@
 """POST /api/emails/batch against the running email-service: each email checked on its own and the
 valid ones accepted, one result per email, each counted against the quota, idempotency keys for
-the whole batch, the batch views, and a batch costing less per email than single sends."""
+the whole batch, the batch views. (What a batch costs per email against single sends is
+measured in bench/, case batch-16.)"""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import TEST_LIMITS, Database, Service, start_service
+from tests.conftest import TEST_LIMITS, Database
 from tests.integration.conftest import Account, error_of, fields_of
 
 QUOTA = int(TEST_LIMITS["SEND_QUOTA_PER_HOUR"])
@@ -133,35 +131,3 @@ def test_the_batch_views_show_each_result_and_the_emails_states(
     assert {k: v for k, v in batch["by_status"].items() if v} == {"sent": 1, "queued": 1}
     hidden = bob.mail.get(f"/api/emails/batches/{answer['batch_id']}")
     assert error_of(hidden, 404)["code"] == "batch_not_found"
-
-
-# --- what a batch costs ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def roomy_mail(service_env: dict[str, str], auth_url: str, work_dir: Path) -> Iterator[Service]:
-    """email-service with a quota big enough to compare a batch with single sends."""
-    env = {**service_env, "AUTH_SERVICE_URL": auth_url, "SEND_QUOTA_PER_HOUR": "100000"}
-    service = start_service("email", env, work_dir)
-    yield service
-    service.process.terminate()
-    service.process.wait(10)
-
-
-def test_a_batch_costs_less_per_email_than_single_sends(
-    roomy_mail: Service, register: Callable[..., Account]
-) -> None:
-    headers = {"Authorization": f"Bearer {register(name='Bulk').access_token}"}
-    items = [email(n) for n in range(100)]
-    with httpx.Client(base_url=roomy_mail.url, headers=headers, timeout=30) as client:
-        client.post("/api/emails/send", json=items[0])  # connections and statements warm
-        started = time.perf_counter()
-        for item in items:
-            assert client.post("/api/emails/send", json=item).status_code == 202
-        singles = time.perf_counter() - started
-        started = time.perf_counter()
-        batch = client.post("/api/emails/batch", json=items)
-        batched = time.perf_counter() - started
-
-    assert batch.status_code == 202 and batch.json()["accepted"] == 100
-    assert batched < singles, f"100 in a batch took {batched:.3f}s, one by one {singles:.3f}s"

@@ -31,6 +31,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from tests.waiting import stays
+
 
 def machine_address() -> str | None:
     """An address of this machine that is not loopback (the one its default route uses)."""
@@ -145,11 +147,10 @@ class Receiver:
                 )
             return matching()
 
-    def stays_quiet(self, seconds: float) -> bool:
-        """Whether no request arrives for `seconds`."""
+    def stays_quiet(self, seconds: float, what: str = "no further request") -> None:
+        """No request arrives for `seconds` (checked all along: one arriving fails at once)."""
         before = len(self.requests)
-        time.sleep(seconds)
-        return len(self.requests) == before
+        stays(lambda: len(self.requests) == before, what, seconds)
 
     # --- running --------------------------------------------------------------------------------
 
