@@ -126,7 +126,8 @@ stack:
 stack-down:
 	@scripts/containers/stack.sh down
 
-# The stack's secrets (JWT key, PostgreSQL password) in .stack/secrets, made where missing.
+# The stack's secrets (JWT key, PostgreSQL password, the backups' key...) in .stack/secrets, made
+# where missing.
 stack-secrets:
 	@scripts/containers/stack.sh secrets
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Install what the container images and the compose stack need on a Debian 12 machine:
-# podman, buildah, mmdebstrap, netavark, aardvark-dns, runc and iptables (netavark's
-# firewall) from Debian, and podman-compose
+# podman, buildah, mmdebstrap, netavark, aardvark-dns, runc, iptables (netavark's firewall) and
+# age (`make stack-secrets` makes the backups' key with age-keygen) from Debian, and podman-compose
 # from PyPI (Debian's 1.0.3 is too old for compose.yaml), cached under ~/.cache/eccs keyed by
 # version. Idempotent: a second run only checks. Then writes the podman settings that
 # scripts/containers/podman uses (see containers.conf beside this script for why).
@@ -15,7 +15,8 @@ source "$here/env.sh"
 packages=()
 for tool in podman:podman buildah:buildah mmdebstrap:mmdebstrap runc:runc \
   /usr/lib/podman/netavark:netavark /usr/lib/podman/aardvark-dns:aardvark-dns \
-  /usr/bin/catatonit:catatonit /usr/bin/fuse-overlayfs:fuse-overlayfs iptables:iptables; do
+  /usr/bin/catatonit:catatonit /usr/bin/fuse-overlayfs:fuse-overlayfs iptables:iptables \
+  age-keygen:age; do
   path=${tool%%:*}
   if [[ $path == /* ]]; then [[ -x $path ]] || packages+=("${tool#*:}"); else
     command -v "$path" >/dev/null || packages+=("${tool#*:}"); fi

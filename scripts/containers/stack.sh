@@ -136,6 +136,11 @@ make_secrets() {
   for secret in alert_relay_token alert_account_password; do
     [[ -s $dir/$secret ]] || openssl rand -hex 24 >"$dir/$secret"
   done
+  if [[ ! -s $dir/backup_key ]]; then
+    age-keygen -o "$dir/backup_key" 2>/dev/null
+    echo "Stack: made the backups' key in $dir/backup_key: keep a copy elsewhere, no backup" \
+      "can be read without it"
+  fi
   chmod 644 "$dir"/*
 }
 
@@ -155,7 +160,7 @@ up() {
   start_healthy "metrics, alerts, the collector and Zipkin" prometheus alertmanager otel-collector zipkin
   run_once "the database migrations" migrate
   run_once "the gateway's certificate" gateway-cert
-  start_healthy "the services" auth email notification
+  start_healthy "the services and the backup schedule" auth email notification backup
   start_healthy "the gateway" gateway
   start_healthy "the web app" web
   alert_account
@@ -206,7 +211,7 @@ down() {
 case ${1:-} in
   up) up ;;
   down) down ;;
-  secrets) make_secrets ;;
+  secrets) "$here/install.sh" >/dev/null && make_secrets ;;
   compose) shift; compose "$@" ;;
   *) echo "usage: $0 up|down|secrets|compose ARGS…" >&2; exit 2 ;;
 esac

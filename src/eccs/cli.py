@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import typer
 from rich.markup import escape
 
-from eccs.backup.cli import backup, restore
+from eccs.backup.cli import backup_app, restore
 from eccs.identity.cli import user_app
 from eccs.mail.dlq.cli import dlq_app
 from eccs.mail.emails.cli import email_app
@@ -31,7 +31,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(email_app, name="email")
 app.add_typer(suppression_app, name="suppression")
-app.command()(backup)
+app.add_typer(backup_app, name="backup")
 app.command()(restore)
 
 

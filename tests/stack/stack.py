@@ -96,6 +96,8 @@ class Stack:
             "BCRYPT_ROUNDS": "4",
             # A killed worker's emails are published again after this long (see test_delivery).
             "EMAIL_VISIBILITY_TIMEOUT_SECONDS": "20",
+            # A backup every minute: the backup test waits for the next one.
+            "ECCS_BACKUP_SCHEDULE": "* * * * *",
         }
 
     @property

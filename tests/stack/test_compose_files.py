@@ -29,6 +29,7 @@ SECRET_FILES = (
     "smtp_password",
     "alert_relay_token",
     "alert_account_password",
+    "backup_key",
 )
 # The observability parts' own pages, published for the operator beside the gateway.
 PAGES = {
@@ -146,7 +147,8 @@ def test_the_local_stand_ins_change_images_only(compose_check: str, tmp_path: Pa
     official = load(compose_check, FILES["trial"], tmp_path)["services"]
     local = load(compose_check, FILES["trial here"], tmp_path)["services"]
     assert set(local) == set(official)
-    for name in ("auth", "email", "notification", "web", "migrate", "mailcatcher", "alert-relay"):
+    application = ("auth", "email", "notification", "web", "migrate", "mailcatcher", "alert-relay")
+    for name in (*application, "backup"):
         assert local[name] == official[name], name
     stand_ins = ("postgres", "kafka", "mongodb", "gateway", "otel-collector", *PAGES)
     for name in stand_ins:
@@ -164,3 +166,20 @@ def test_env_example_lists_every_variable_the_files_use() -> None:
         re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", (REPO / ".env.example").read_text(), re.MULTILINE)
     )
     assert used - listed == set()
+
+
+def test_the_backup_service_runs_on_its_schedule_into_its_volume(
+    compose_check: str, tmp_path: Path
+) -> None:
+    services = load(compose_check, FILES["production"], tmp_path)["services"]
+    backup = services["backup"]
+    assert backup["image"] == services["auth"]["image"]
+    assert backup["command"] == ["backup", "schedule"]
+    assert backup["environment"]["ECCS_BACKUP_SCHEDULE"] == "30 2 * * *"
+    assert backup["environment"]["ECCS_BACKUP_KEY_FILE"] == "/run/secrets/backup_key"
+    assert "backup_key" in [secret["source"] for secret in backup["secrets"]]
+    [volume] = backup["volumes"]
+    assert (volume["type"], volume["source"]) == ("volume", "backups")
+    assert volume["target"] == backup["environment"]["ECCS_BACKUP_DIR"]
+    hourly = load(compose_check, FILES["production"], tmp_path, ECCS_BACKUP_SCHEDULE="0 * * * *")
+    assert hourly["services"]["backup"]["environment"]["ECCS_BACKUP_SCHEDULE"] == "0 * * * *"

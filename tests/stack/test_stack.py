@@ -11,13 +11,17 @@ import secrets
 import signal
 import ssl
 import subprocess
+import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.stack.stack import REPO, Account, Stack, podman, poll
+from tests.stack.stack import PASSWORD, REPO, Account, Stack, podman, poll
 
 pytestmark = pytest.mark.slow
 
@@ -251,6 +255,123 @@ def test_the_breaker_opens_when_email_service_is_down_and_closes_when_it_returns
         for _ in poll("every request through again once email-service is back", 90):
             if all(client.get("/api/emails").status_code == 200 for _ in range(20)):
                 break
+
+
+# --- backups ------------------------------------------------------------------------------------
+
+# Where the backup service keeps its backups: the `backups` volume.
+BACKUPS = "/var/lib/eccs/backups"
+
+
+def read_email(stack: Stack, account: Account, email_id: str) -> dict[str, Any]:
+    with stack.client(account.token) as client:
+        response = client.get(f"/api/emails/{email_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def delivered_to(email: dict[str, Any], address: str) -> bool:
+    """Sent, with the recipient's acceptance in its timeline (read from the audit trail)."""
+    accepted = {entry["recipient"] for entry in email["timeline"] if entry["outcome"] == "accepted"}
+    return email["status"] == "sent" and address in accepted
+
+
+def next_scheduled_backup(stack: Stack, after: datetime) -> str:
+    """The first backup the schedule takes after `after` (the test stack's runs every minute),
+    named by the backup service's log line."""
+    started = after.replace(microsecond=0)
+    for _ in poll("a scheduled backup in the backup service's log", 150, step=3):
+        for line in stack.logs(stack.container("backup")).splitlines():
+            entry = json.loads(line) if line.startswith("{") else {}
+            if entry.get("event") != "backup taken":
+                continue
+            stamp = re.fullmatch(r"eccs-backup-(\d{8}T\d{6}Z)\.tar", entry["file"])
+            assert stamp, entry
+            if datetime.strptime(stamp[1], "%Y%m%dT%H%M%S%z") > started:
+                return str(entry["file"])
+    raise AssertionError("unreachable")
+
+
+def assert_sealed_with_the_stack_key(stack: Stack, name: str, clear: bytes) -> None:
+    """The backup holds the database and the audit trail, each encrypted with the stack's
+    backup_key (they open with `age`, as the README says), and `clear`, which they hold, is
+    nowhere on the volume in the clear."""
+    volume = Path(
+        podman(
+            "volume", "inspect", "--format", "{{.Mountpoint}}", f"{stack.project}_backups"
+        ).strip()
+    )
+    key = stack.work_dir / "stack" / "secrets" / "backup_key"
+    with tarfile.open(volume / name) as backup:
+        assert sorted(backup.getnames()) == ["audit.bson.age", "manifest.json", "postgres.dump.age"]
+        manifest = json.loads(member_bytes(backup, "manifest.json"))
+        opened = {
+            member: subprocess.run(
+                ["age", "-d", "-i", str(key)],
+                input=member_bytes(backup, f"{member}.age"),
+                capture_output=True,
+                check=True,
+            ).stdout
+            for member in ("postgres.dump", "audit.bson")
+        }
+    assert f"# public key: {manifest['key']}" in key.read_text()
+    assert opened["postgres.dump"].startswith(b"PGDMP")  # pg_dump's custom format
+    assert clear in opened["audit.bson"]
+    for path in volume.rglob("*"):
+        assert not path.is_file() or clear not in path.read_bytes(), path
+
+
+def member_bytes(backup: tarfile.TarFile, name: str) -> bytes:
+    member = backup.extractfile(name)
+    assert member is not None, name
+    return member.read()
+
+
+def test_a_scheduled_backup_brings_back_a_deleted_account_and_its_email(stack: Stack) -> None:
+    account = stack.account("kept")
+    email_id = send(stack, account, f"Kept by the backup {secrets.token_hex(4)}")
+    for _ in poll("the email sent and its delivery in the audit trail", 60):
+        if delivered_to(read_email(stack, account, email_id), account.email):
+            break
+    name = next_scheduled_backup(stack, after=datetime.now(UTC))
+    status = podman("exec", stack.container("backup"), "eccs", "backup", "status")
+    assert f"\n{name}  " in f"\n{status}"  # listed, with its size
+    last_run = re.search(r"last run at [^:]+:\d\d:\d\d UTC: (eccs-backup-\S+\.tar) in ", status)
+    assert last_run, status
+    assert last_run[1] >= name  # that one, or a newer one if a minute went by meanwhile
+    assert_sealed_with_the_stack_key(stack, name, account.email.encode())
+
+    # Lost: the account deleted through the API; its emails erased moments later, and its
+    # address taken out of their audit trail.
+    with stack.client(account.token) as client:
+        deleted = client.request("DELETE", "/api/auth/me", json={"password": PASSWORD})
+    assert deleted.status_code == 204, deleted.text
+    with stack.client() as client:
+        signing_in = {"email": account.email, "password": PASSWORD}
+        assert client.post("/api/auth/login", json=signing_in).status_code == 401
+    for _ in poll("the account's emails erased", 60, step=2):
+        lines = stack.logs(stack.container("email")).splitlines()
+        if any('"account_erased"' in line and account.id in line for line in lines):
+            break
+
+    # The README's restore: the services stopped, the backup restored over the stack's
+    # database and audit trail from inside the backup service, then `make stack`.
+    stack.script("compose stop auth email notification")
+    restored = stack.script(f"compose exec -T backup eccs restore {BACKUPS}/{name} --yes")
+    assert f"restored {name}" in restored.stdout
+    stack.script("up")
+
+    with stack.client() as client:
+        for _ in poll("auth-service through the gateway again", 60):
+            if client.get("/api/auth/jwks").status_code == 200:
+                break
+    back = stack.sign_in(account.email)
+    with stack.client(back.token) as client:
+        for _ in poll("email-service through the gateway again", 60):
+            if client.get(f"/api/emails/{email_id}").status_code == 200:
+                break
+    assert delivered_to(read_email(stack, back, email_id), account.email)
 
 
 # --- the web app in a browser ----------------------------------------------------------------

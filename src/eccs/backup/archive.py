@@ -1,8 +1,9 @@
 """The backup file: a tar of encrypted members and the manifest that describes them.
 
-A member is written encrypted (age, to the key file's public key) and described by the SHA-256
-and size of what is stored and of what it decrypts to. Reading checks both before anything is
-handed on: a flipped bit, a truncated copy or a swapped member is refused as corrupt.
+A member is encrypted (age, to the key file's public key) as it is produced, so what it holds is
+never stored in the clear, and described by the SHA-256 and size of what is stored and of what it
+decrypts to. Reading checks both before anything is handed on: a flipped bit, a truncated copy or
+a swapped member is refused as corrupt.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import tarfile
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -65,29 +67,81 @@ class Manifest:
             raise CorruptBackup(f"the manifest is corrupt: {exc}") from exc
 
 
-def seal(plain: Path, identity: x25519.Identity) -> tuple[Path, Member]:
-    """Encrypt `plain` beside itself (as NAME.age), remove the plain file, describe both."""
-    sealed = plain.with_name(plain.name + SUFFIX)
-    pyrage.encrypt_file(str(plain), str(sealed), [identity.to_public()])
-    member = Member(*_digest(sealed), *_digest(plain))
-    plain.unlink()
-    return sealed, member
+def seal(chunks: Iterable[bytes], into: Path, identity: x25519.Identity) -> Member:
+    """Encrypt what `chunks` yields into `into` as it comes; describe both sides."""
+    plain = _Plain(chunks)
+    try:
+        with into.open("wb") as out:
+            pyrage.encrypt_io(plain, out, [identity.to_public()])
+    except pyrage.EncryptError as exc:
+        if plain.failure is not None:  # a stop, or the source failed: that is what happened
+            raise plain.failure from None
+        raise BackupError(f"cannot encrypt {into.name}: {exc}") from exc
+    return Member(*_digest(into), plain.digest.hexdigest(), plain.size)
+
+
+class _Plain(io.RawIOBase):
+    """The bytes to encrypt, read by age's encryptor from an iterator of chunks, hashed and
+    counted on the way. The encryptor reports a failed read only as text, so the exception
+    itself (a stop, a failed dump) is kept to be raised again."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        super().__init__()
+        self._chunks = iter(chunks)
+        self._left = memoryview(b"")
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.failure: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self._fill(memoryview(buffer).cast("B"))
+        except BaseException as exc:  # a stop arrives wherever Python code runs: here
+            self.failure = exc
+            raise
+
+    def _fill(self, view: memoryview) -> int:
+        """As much as fits, so that small chunks (BSON documents) make few calls."""
+        filled = 0
+        while filled < len(view) and (self._left or self._next()):
+            taken = self._left[: len(view) - filled]
+            view[filled : filled + len(taken)] = taken
+            self._left = self._left[len(taken) :]
+            filled += len(taken)
+        self.digest.update(view[:filled])
+        self.size += filled
+        return filled
+
+    def _next(self) -> bool:
+        """The next chunk into `_left`; False at the end."""
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            return False
+        self._left = memoryview(chunk)
+        return True
 
 
 def write(manifest: Manifest, sealed: list[Path], into: Path) -> None:
     """The archive at `into`, complete or absent: written aside, then renamed into place."""
     partial = into.with_name(f".{into.name}.partial")
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w") as tar:
-        for path in sealed:
-            tar.add(path, arcname=path.name, recursive=False, filter=_private)
-        content = manifest.to_json()
-        info = tarfile.TarInfo(MANIFEST)
-        info.size, info.mtime = len(content), int(time.time())
-        tar.addfile(_private(info), io.BytesIO(content))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, into)
+    try:
+        with os.fdopen(descriptor, "wb") as out, tarfile.open(fileobj=out, mode="w") as tar:
+            for path in sealed:
+                tar.add(path, arcname=path.name, recursive=False, filter=_private)
+            content = manifest.to_json()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime = len(content), int(time.time())
+            tar.addfile(_private(info), io.BytesIO(content))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, into)
+    except BaseException:  # a full disk, or a stop (SIGTERM) in the middle: nothing half-written
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _private(member: tarfile.TarInfo) -> tarfile.TarInfo:

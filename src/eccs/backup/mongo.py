@@ -11,6 +11,8 @@ delivery attempt of an email in the database dump is in the export (with perhaps
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,32 +36,31 @@ RAW = bson.CodecOptions(document_class=RawBSONDocument)
 class Export:
     database: str
     server_version: str
-    documents: dict[str, int]
+    documents: dict[str, int]  # per collection, counted as the stream is read
 
 
-def export(url: str, into: Path) -> Export:
+@contextmanager
+def export(url: str) -> Iterator[tuple[Export, Iterator[bytes]]]:
+    """The audit database as one stream of BSON documents (to be encrypted on the way, never
+    stored in the clear), read while this is open."""
     try:
         with _client(url) as client:
             database = client.get_default_database(DEFAULT_DATABASE, codec_options=RAW)
-            counts = _write(database, into)
-            version = str(client.server_info()["version"])
+            exported = Export(database.name, str(client.server_info()["version"]), {})
+            yield exported, _documents(database, exported.documents)
     except PyMongoError as exc:
         raise BackupError(f"cannot export the audit trail from MongoDB: {exc}") from exc
-    return Export(database.name, version, counts)
 
 
-def _write(database: Database[Any], into: Path) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    with into.open("wb") as out:
-        for name in sorted(database.list_collection_names()):
-            if name.startswith("system."):
-                continue
-            out.write(bson.encode({HEADER_KEY: name}))
-            counts[name] = 0
-            for document in database[name].find({}, sort=[("_id", 1)]):
-                out.write(document.raw)
-                counts[name] += 1
-    return counts
+def _documents(database: Database[Any], counts: dict[str, int]) -> Iterator[bytes]:
+    for name in sorted(database.list_collection_names()):
+        if name.startswith("system."):
+            continue
+        yield bson.encode({HEADER_KEY: name})
+        counts[name] = 0
+        for document in database[name].find({}, sort=[("_id", 1)]):
+            yield document.raw
+            counts[name] += 1
 
 
 def import_(url: str, source: Path) -> dict[str, int]:

