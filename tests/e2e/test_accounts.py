@@ -183,7 +183,11 @@ def test_a_deleted_account_takes_its_emails_with_it(client: httpx.Client) -> Non
 
     gone = client.request("DELETE", "/api/auth/me", json={"password": PASSWORD}, headers=person)
     assert gone.status_code == 204, gone.text
-    assert client.get("/api/emails", headers=person).status_code == 401
+    eventually(  # as the deletion's announcement reaches email-service: milliseconds
+        lambda: client.get("/api/emails", headers=person).status_code == 401,
+        "email-service hearing of the deletion",
+        seconds=2,
+    )
     operator = bearer(signed_in(client, ADMIN))
     eventually(
         lambda: client.get(f"/api/admin/emails/{sent}", headers=operator).status_code == 404,
