@@ -628,6 +628,29 @@ def test_twenty_failures_from_one_forwarded_address_throttle_that_address_only(
 
 
 @pytest.fixture(scope="module")
+def costly_auth(service_env: dict[str, str], work_dir: Path) -> Iterator[Service]:
+    """An auth-service hashing at a real cost (about 50 ms a password here): long enough for
+    guesses fired at once to overlap inside the service."""
+    with own_auth_service(service_env, work_dir, "costly-auth", BCRYPT_ROUNDS="10") as service:
+        yield service
+
+
+def test_guesses_fired_at_once_get_no_more_tries_than_one_by_one(costly_auth: Service) -> None:
+    email = fresh_email("targeted")
+    body = {"email": email, "password": PASSWORD, "name": "Target"}
+    assert httpx.post(f"{costly_auth.url}/api/auth/register", json=body, timeout=30).is_success
+
+    def guess(_: int) -> int:
+        wrong = {"email": email, "password": "not the right passphrase"}
+        return httpx.post(f"{costly_auth.url}/api/auth/login", json=wrong, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(guess, range(20)))
+
+    assert sorted(answers) == [401] * 5 + [429] * 15
+
+
+@pytest.fixture(scope="module")
 def default_auth(service_env: dict[str, str], work_dir: Path) -> Iterator[Service]:
     """An auth-service with the default sign-up throttle (the suite's own allows far more)."""
     with own_auth_service(

@@ -3,10 +3,13 @@ signed in, and what each does to the account's other sign-ins."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -21,9 +24,12 @@ from tests.integration.conftest import (
     own_auth_service,
 )
 from tests.mailbox import link_token
+from tests.waiting import stays, wait_until
 
 Register = Callable[..., Account]
 NEW_PASSWORD = "a brand new passphrase"
+RESET_SUBJECT = "Reset your ECCS password"
+RESETS = "SELECT count(*) FROM emails WHERE $1 = ANY(to_addresses) AND subject = $2"
 
 
 @pytest.fixture
@@ -41,7 +47,17 @@ def forgot(
     return client.post("/api/auth/password/forgot", json={"email": email}, headers=headers)
 
 
-def reset_token(database: Database, email: str) -> str:
+def resets(database: Database, email: str) -> int:
+    """How many reset links have been written for `email`."""
+    return int(database.query(RESETS, email, RESET_SUBJECT)[0]["count"])
+
+
+def ask_reset(client: httpx.Client, database: Database, email: str) -> str:
+    """Ask for a reset link for an account's address, as its owner would, and return the
+    token of the link once it is in the account's mail (it is written after the answer)."""
+    before = resets(database, email)
+    assert forgot(client, email).status_code == 202
+    wait_until(lambda: resets(database, email) > before, f"a new reset link for {email}", 10)
     return link_token(account_mail(database, email), "/reset-password")
 
 
@@ -61,57 +77,75 @@ def test_asking_for_a_reset_answers_the_same_for_any_address(
 
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
-    assert "Reset your ECCS password" in [
-        row["subject"]
-        for row in database.query(
-            "SELECT subject FROM emails WHERE $1 = ANY(to_addresses)", alice.email
-        )
-    ]
+    wait_until(lambda: resets(database, alice.email) == 1, "the reset link to alice", 10)
     assert (
         database.query("SELECT 1 FROM emails WHERE $1 = ANY(to_addresses)", unknown_address) == []
     )
+
+
+def test_the_answer_does_not_wait_for_the_accounts_part(
+    client: httpx.Client, alice: Account, database: Database
+) -> None:
+    """How long the answer takes must not tell whether the address has an account, so the
+    link is written after it. Here another transaction holds the account's row, which blocks
+    writing a link until it lets go: the answer comes all the same, and the link after."""
+
+    async def ask_while_holding() -> tuple[httpx.Response, int]:
+        connection = await asyncpg.connect(database.url)
+        try:
+            async with connection.transaction():
+                await connection.execute(
+                    "SELECT 1 FROM users WHERE email = $1 FOR UPDATE", alice.email
+                )
+                async with httpx.AsyncClient(base_url=str(client.base_url), timeout=5) as held:
+                    body = {"email": alice.email}
+                    answer = await held.post("/api/auth/password/forgot", json=body)
+                written = await connection.fetchval(RESETS, alice.email, RESET_SUBJECT)
+                return answer, written
+        finally:
+            await connection.close()
+
+    answer, written_meanwhile = asyncio.run(ask_while_holding())
+
+    assert answer.status_code == 202
+    assert written_meanwhile == 0
+    wait_until(lambda: resets(database, alice.email) == 1, "the link once the row was let go", 10)
 
 
 def test_a_reset_sets_the_password_and_ends_every_sign_in(
     client: httpx.Client, alice: Account, database: Database
 ) -> None:
     other_device = login(client, alice.email, PASSWORD).json()
-    forgot(client, alice.email)
-    text = account_mail(database, alice.email)
-    assert "60 minutes" in text
+    token = ask_reset(client, database, alice.email)
+    assert "60 minutes" in account_mail(database, alice.email)
 
-    done = client.post(
-        "/api/auth/password/reset",
-        json={"token": reset_token(database, alice.email), "password": NEW_PASSWORD},
-    )
+    done = client.post("/api/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
 
     assert done.status_code == 204, done.text
     assert login(client, alice.email, PASSWORD).status_code == 401
     assert login(client, alice.email, NEW_PASSWORD).status_code == 200
-    for token in (alice.refresh_token, other_device["refresh_token"]):
-        assert refresh(client, token).status_code == 401
+    for old_token in (alice.refresh_token, other_device["refresh_token"]):
+        assert refresh(client, old_token).status_code == 401
 
 
 def test_a_reset_link_works_once_and_for_an_hour(
     client: httpx.Client, alice: Account, database: Database
 ) -> None:
-    forgot(client, alice.email)
-    token = reset_token(database, alice.email)
+    token = ask_reset(client, database, alice.email)
     body = {"token": token, "password": NEW_PASSWORD}
     assert client.post("/api/auth/password/reset", json=body).status_code == 204
     again = client.post("/api/auth/password/reset", json={**body, "password": "yet another one!"})
     assert error_of(again, 422)["code"] == "invalid_link"
 
-    forgot(client, alice.email)
-    later = uuid.UUID(reset_token(database, alice.email).partition(".")[0])
+    later = ask_reset(client, database, alice.email)
+    later_id = uuid.UUID(later.partition(".")[0])
     [lifetime] = database.query(
-        "SELECT expires_at - created_at AS span FROM account_tokens WHERE id = $1", later
+        "SELECT expires_at - created_at AS span FROM account_tokens WHERE id = $1", later_id
     )
     assert lifetime["span"].total_seconds() == 3600
-    database.query("UPDATE account_tokens SET expires_at = now() WHERE id = $1", later)
+    database.query("UPDATE account_tokens SET expires_at = now() WHERE id = $1", later_id)
     expired = client.post(
-        "/api/auth/password/reset",
-        json={"token": reset_token(database, alice.email), "password": "yet another one!"},
+        "/api/auth/password/reset", json={"token": later, "password": "yet another one!"}
     )
     assert error_of(expired, 422)["code"] == "invalid_link"
 
@@ -119,8 +153,7 @@ def test_a_reset_link_works_once_and_for_an_hour(
 def test_a_weak_new_password_is_refused_and_the_link_still_works(
     client: httpx.Client, alice: Account, database: Database
 ) -> None:
-    forgot(client, alice.email)
-    token = reset_token(database, alice.email)
+    token = ask_reset(client, database, alice.email)
     weak = client.post("/api/auth/password/reset", json={"token": token, "password": "password123"})
     assert fields_of(weak) == ["password"]
     good = client.post("/api/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
@@ -142,11 +175,8 @@ def test_a_reset_verifies_the_address_it_was_sent_to(
     client: httpx.Client, register: Register, database: Database
 ) -> None:
     account = register(verified=False)
-    forgot(client, account.email)
-    client.post(
-        "/api/auth/password/reset",
-        json={"token": reset_token(database, account.email), "password": NEW_PASSWORD},
-    )
+    token = ask_reset(client, database, account.email)
+    client.post("/api/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
     session = login(client, account.email, NEW_PASSWORD).json()
     assert session["user"]["email_verified"] is True
 
@@ -180,12 +210,22 @@ def test_resets_of_one_account_stop_reaching_its_inbox_after_a_few(
 ) -> None:
     answers = {forgot(client, alice.email).status_code for _ in range(6)}
     assert answers == {202}
-    resets = database.query(
-        "SELECT 1 FROM emails WHERE $1 = ANY(to_addresses) AND subject = $2",
-        alice.email,
-        "Reset your ECCS password",
-    )
-    assert len(resets) == 4  # five emails an hour, the verification link among them
+    # Five emails an hour, the verification link among them: four resets, never a fifth.
+    wait_until(lambda: resets(database, alice.email) == 4, "four reset links", 10)
+    stays(lambda: resets(database, alice.email) == 4, "no more than four reset links", 1)
+
+
+def test_resets_asked_for_at_once_stop_at_the_same_count(
+    auth_url: str, alice: Account, database: Database
+) -> None:
+    def ask(_: int) -> int:
+        body = {"email": alice.email}
+        return httpx.post(f"{auth_url}/api/auth/password/forgot", json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert set(pool.map(ask, range(10))) == {202}
+    wait_until(lambda: resets(database, alice.email) == 4, "four reset links", 10)
+    stays(lambda: resets(database, alice.email) == 4, "no more than four reset links", 1)
 
 
 # --- changes while signed in ---------------------------------------------------------------------

@@ -286,7 +286,7 @@ export interface paths {
         put?: never;
         /**
          * Email a link to choose a new password
-         * @description Answers the same whether or not an account has the address; throttled per client address (429) and, silently, per account.
+         * @description Answers the same, and as fast, whether or not an account has the address: the link is written after the answer. Throttled per client address (429) and, silently, per account.
          */
         post: operations["forgot_password_api_auth_password_forgot_post"];
         delete?: never;

@@ -80,11 +80,16 @@ class AccountLinks:
 
     # --- a forgotten password ---------------------------------------------------------------
 
-    async def request_reset(self, email: str, client_address: str) -> None:
-        """A reset link for the address's account, if it has one; the caller answers the same
-        whether it has or not (429 only for too many requests from one client address)."""
+    async def check_reset_request(self, client_address: str) -> None:
+        """429 when this client address asked for too many reset links lately; the only
+        part of a reset request its answer waits for."""
+        await self.throttle.check_reset_request(client_address, _now())
+
+    async def send_reset(self, email: str) -> None:
+        """A reset link for the address's account, if it has one (and it was not sent many
+        account emails lately). Run after the answer has gone, so that neither the answer nor
+        its timing tells whether the address has an account."""
         now = _now()
-        await self.throttle.check_reset_request(client_address, now)
         user = await self.users.by_email(email)
         if user is None:
             return

@@ -329,6 +329,14 @@ class ThrottleEventRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
+    async def hold(self, scope: str, subject: str) -> None:
+        """Until this transaction ends, any other that asks to hold the same subject waits: so
+        a count and the event recorded after it stay exact however many requests come at once
+        (each would otherwise count before any of the others had recorded)."""
+        await self.connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"throttle {scope} {subject}"
+        )
+
     async def record(self, scope: str, subject: str, now: datetime) -> None:
         await self.connection.execute(
             "INSERT INTO throttle_events (scope, subject, at) VALUES ($1, $2, $3)",

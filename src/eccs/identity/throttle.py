@@ -69,8 +69,12 @@ class Throttle:
     async def check_login(
         self, account: str, address: str, known_address: bool, now: datetime
     ) -> None:
-        """Raise 429 when this sign-in may not be tried now."""
-        await self._check(self.rules.per_account_and_address, _pair(account, address), now)
+        """Raise 429 when this sign-in may not be tried now. Guesses from one address at one
+        account take turns until the transaction that records the outcome ends, so firing
+        them at once gets no more tries than sending them one by one."""
+        pair = self.rules.per_account_and_address
+        await self.events.hold(pair.scope, _pair(account, address))
+        await self._check(pair, _pair(account, address), now)
         await self._check(self.rules.per_address, address, now)
         if not known_address:
             await self._check(self.rules.per_account, account, now)
@@ -103,6 +107,7 @@ class Throttle:
     async def _take(
         self, rule: ThrottleRule, subject: str, now: datetime, error: type[TooManyRequests]
     ) -> None:
+        await self.events.hold(rule.scope, subject)
         await self._check(rule, subject, now, error)
         await self.events.record(rule.scope, subject, now)
 
