@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,10 +51,14 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def work_dir() -> Iterator[Path]:
+def work_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The session's servers' data and services' logs: deleted when every test passed (each
+    run holds a few hundred MB), kept to read when one failed."""
     path = Path(tempfile.mkdtemp(prefix="eccs-tests-"))
     path.chmod(0o755)  # the database server runs as another user and must reach its directory
     yield path
+    if not request.session.testsfailed:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
