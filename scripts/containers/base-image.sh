@@ -45,7 +45,10 @@ changes=(--change 'CMD ["/bin/bash"]'
   --change "ENV SSL_CERT_FILE=$bundle" --change "ENV REQUESTS_CA_BUNDLE=$bundle"
   --change "ENV PIP_CERT=$bundle" --change "ENV NODE_EXTRA_CA_CERTS=$bundle")
 
-key="$( (printf '%s\n' "${recipe[@]}" "${changes[@]}"; cat "$here/apt-no-cache.conf"
+# Where the checkout is is not part of it: with the path in the key, every other clone or worktree
+# made the base again, and every stand-in built on it after that.
+key="$( (printf '%s\n' "${recipe[@]}" "${changes[@]}" | sed "s|$here|scripts/containers|g"
+  cat "$here/apt-no-cache.conf"
   [ ${#host_certs[@]} -eq 0 ] || cat "${host_certs[@]}") | sha256sum | cut -c1-16)"
 dir="$ECCS_CACHE_DIR/debian-base-$suite"
 tar="$dir/$key.tar"

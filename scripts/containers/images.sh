@@ -44,6 +44,9 @@ mapfile -t superseded < <(podman images --filter until=24h --format '{{.Reposito
 for image in "${superseded[@]}"; do
   podman rmi "$image" >/dev/null 2>&1 || echo "Image $image: kept, a container still uses it"
 done
+# What rebuilt images and stand-ins left untagged goes too once it is a day old (each stack run
+# otherwise left a few GB behind); younger build stages stay as the next build's cache.
+podman image prune --force --filter until=24h >/dev/null
 for name in eccs eccs-web; do
   size=$(podman image inspect --format '{{.Size}}' "$prefix$name:$tag")
   printf '%-40s %s\n' "$prefix$name:$tag" "$(numfmt --to=si --suffix=B "$size")"
