@@ -678,6 +678,20 @@ def test_sign_ups_are_throttled_per_client_address(default_auth: Service) -> Non
         assert sign_up(fresh_email(), "203.0.113.61").status_code == 202
 
 
+def test_sign_ups_fired_at_once_stop_at_the_same_count(default_auth: Service) -> None:
+    def sign_up(_: int) -> int:
+        transport = httpx.HTTPTransport(local_address=PROXY_ADDRESS)
+        with httpx.Client(base_url=default_auth.url, transport=transport, timeout=30) as gateway:
+            body = {"email": fresh_email(), "password": PASSWORD, "name": "Mallory"}
+            headers = forwarded("203.0.113.62")
+            return gateway.post("/api/auth/register", json=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        answers = list(pool.map(sign_up, range(15)))
+
+    assert sorted(answers) == [202] * 10 + [429] * 5
+
+
 def logins_counted(client: httpx.Client, outcome: str) -> float:
     for family in text_string_to_metric_families(client.get("/metrics").text):
         for sample in family.samples:

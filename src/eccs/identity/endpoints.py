@@ -67,8 +67,9 @@ REGISTERED = (
 async def register(
     body: RegisterRequest, request: Request, accounts: Accounts, db: Db
 ) -> RegistrationAccepted:
-    # Counted on its own: the attempt counts even when the sign-up fails.
-    await accounts.count_sign_up(client_address(request))
+    # Counted in a transaction of its own: the attempt counts even when the sign-up fails.
+    async with transaction(db):
+        await accounts.count_sign_up(client_address(request))
     async with transaction(db):
         await accounts.sign_up(body.email, body.password, body.name)
     return RegistrationAccepted(email=body.email, message=REGISTERED)
