@@ -5,6 +5,7 @@ to the system under test, where a Python client would need one of its own."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 from collections.abc import Callable, Sequence
@@ -106,7 +107,8 @@ def wrk(
     """A timed wrk run; `started` is told its process id."""
     script = work / "wrk.lua"
     script.write_text(wrk_script(request, tokens))
-    command = ["wrk", f"-t{THREADS}", f"-c{clients}", f"-d{seconds:g}s", "--latency"]
+    # Whole seconds: wrk refuses "-d1.5s" (with no message), as a 15 s run's warm-up asked.
+    command = ["wrk", f"-t{THREADS}", f"-c{clients}", f"-d{math.ceil(seconds)}s", "--latency"]
     # wrk drops answers slower than its 2 s default from the latencies and counts them as
     # errors; on a loaded machine some are, and they belong in the p99.
     command += ["--timeout", f"{TIMEOUT_SECONDS}s"]
