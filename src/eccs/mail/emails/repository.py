@@ -88,8 +88,42 @@ class SendCounts:
     verified: bool | None
 
 
-# The i-th email (from 0) fits in the quota while this_hour + i + last_hour * weight < limit.
-_SEND = f"""
+# Each email's own values, by parameter: `new` below reads them as one row per email.
+_EMAIL_VALUES = (
+    ("$1", "uuid", "id"),
+    ("$5", "text", "subject"),
+    ("$6", "text", "text_body"),
+    ("$7", "text", "html_body"),
+    ("$8", "uuid", "template_id"),
+    ("$9", "text", "status"),
+    ("$10", "timestamptz", "scheduled_at"),
+    ("$11", "timestamptz", "expires_at"),
+    ("$13", "text", "headers"),
+    ("$14", "text", "reply_to"),
+    ("$15", "text", "unsubscribe_token"),
+    ("$17", "text", "to_addresses"),
+    ("$18", "smallint", "recipient_count"),
+)
+_NAMES = ", ".join(name for _, _, name in _EMAIL_VALUES)
+# A batch sends them as arrays, numbered by WITH ORDINALITY; one email (nearly every send) as
+# plain values, which asyncpg encodes in a fraction of the time a one-element array takes.
+_MANY = (
+    "unnest(" + ", ".join(f"{p}::{t}[]" for p, t, _ in _EMAIL_VALUES) + ")"
+    f" WITH ORDINALITY AS e({_NAMES}, n)",
+    "cardinality($1::uuid[])",
+)
+_ONE = (
+    "(VALUES (" + ", ".join(f"{p}::{t}" for p, t, _ in _EMAIL_VALUES) + ", 1::bigint))"
+    f" AS e({_NAMES}, n)",
+    "1",
+)
+
+
+def _send_sql(emails: tuple[str, str]) -> str:
+    """The send statement, reading the emails from `emails` (the `new` member's source, and
+    how many there are)."""
+    source, count = emails
+    return f"""
 WITH sender AS (
     SELECT u.email_verified_at IS NOT NULL AS verified FROM users u
     WHERE u.id = $2 AND ($38::uuid IS NULL OR EXISTS (
@@ -100,7 +134,7 @@ WITH sender AS (
            coalesce(sum(count) FILTER (WHERE hour = $28 - interval '1 hour'), 0) AS last_hour
     FROM send_counts WHERE user_id = $2 AND hour >= $28 - interval '1 hour'
 ), room AS (
-    SELECT CASE WHEN sender.verified THEN least(cardinality($1::uuid[]),
+    SELECT CASE WHEN sender.verified THEN least({count},
                 greatest(0, ceil($30 - this_hour - last_hour * $29)))::int ELSE 0 END AS fits
     FROM counted LEFT JOIN sender ON true
 ), quota AS (
@@ -108,13 +142,7 @@ WITH sender AS (
     SELECT $2, $28, pg_backend_pid() % {COUNTER_SHARDS}, fits FROM room WHERE fits > 0
     ON CONFLICT (user_id, hour, shard) DO UPDATE SET count = send_counts.count + excluded.count
 ), new AS (
-    SELECT e.* FROM room, unnest($1::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[],
-                                 $9::text[], $10::timestamptz[], $11::timestamptz[], $13::text[],
-                                 $14::text[], $15::text[], $17::text[], $18::smallint[])
-        WITH ORDINALITY AS e(id, subject, text_body, html_body, template_id, status, scheduled_at,
-                             expires_at, headers, reply_to, unsubscribe_token, to_addresses,
-                             recipient_count, n)
-    WHERE e.n <= room.fits
+    SELECT e.* FROM room, {source} WHERE e.n <= room.fits
 ), email AS (
     INSERT INTO emails (id, user_id, sender_name, sender_email, subject, text_body, html_body,
                         template_id, status, scheduled_at, expires_at, created_at, updated_at,
@@ -143,6 +171,10 @@ SELECT fits AS accepted, this_hour, last_hour, (SELECT verified FROM sender) AS 
 FROM counted, room
 """
 
+
+_SEND_MANY = _send_sql(_MANY)
+_SEND_ONE = _send_sql(_ONE)
+
 # What GET /api/emails shows of each email, in `EmailSummary`'s order: no other table is read.
 _SUMMARY = (
     "SELECT id, subject, status, to_addresses AS to, recipient_count AS recipients, attempts,"
@@ -164,27 +196,30 @@ class EmailRepository:
     ) -> SendCounts:
         """Write as many of the emails as the quota allows, in the order given, each with all
         that goes with it, in one statement; the counts say how many and why not more."""
+        one = len(emails) == 1
+        # Each email's own values: a list of them, or for one email the value itself.
+        values: Callable[[list[Any]], Any] = (lambda column: column[0]) if one else list
         row = await self.connection.fetchrow(
-            _SEND,
-            [email.id for email in emails],
+            _SEND_ONE if one else _SEND_MANY,
+            values([email.id for email in emails]),
             sender.user_id,
             sender.name,
             sender.email,
-            [email.subject for email in emails],
-            [email.text_body for email in emails],
-            [email.html_body for email in emails],
-            [email.template_id for email in emails],
-            [email.status for email in emails],
-            [email.scheduled_at for email in emails],
-            [email.expires_at for email in emails],
+            values([email.subject for email in emails]),
+            values([email.text_body for email in emails]),
+            values([email.html_body for email in emails]),
+            values([email.template_id for email in emails]),
+            values([email.status for email in emails]),
+            values([email.scheduled_at for email in emails]),
+            values([email.expires_at for email in emails]),
             sender.at,
             # Lists of lists go as JSON text: asyncpg would take them for a 2-D array.
-            [_json(email.headers) if email.headers else None for email in emails],
-            [email.reply_to for email in emails],
-            [email.unsubscribe_token for email in emails],
+            values([_json(email.headers) if email.headers else None for email in emails]),
+            values([email.reply_to for email in emails]),
+            values([email.unsubscribe_token for email in emails]),
             sender.batch_id,
-            [_json([a for kind, a in email.recipients if kind == "to"]) for email in emails],
-            [len(email.recipients) for email in emails],
+            values([_json([a for kind, a in e.recipients if kind == "to"]) for e in emails]),
+            values([len(email.recipients) for email in emails]),
             *_numbered(
                 [email.recipients for email in emails],
                 lambda position, recipient: (position, *recipient),
