@@ -1,11 +1,9 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { api, data } from "../../api/client";
 import { Button } from "../../components/Button";
 import { Field } from "../../components/Field";
 import { Notice } from "../../components/states";
-import { showApiErrors } from "../../forms/apiErrors";
+import { useAddForm } from "../../forms/useAddForm";
 import { contactRules } from "../contacts/contactValues";
 
 interface Values {
@@ -14,32 +12,20 @@ interface Values {
 }
 
 export function AddSuppressionForm() {
-  const queryClient = useQueryClient();
   const form = useForm<Values>({ defaultValues: { address: "", detail: "" } });
   const { errors } = form.formState;
-  const [problem, setProblem] = useState<string | null>(null);
-  const [added, setAdded] = useState<string | null>(null);
-  const add = useMutation({
-    mutationFn: (values: Values) =>
+  const { submit, problem, added, busy } = useAddForm({
+    form,
+    send: (values: Values) =>
       data(
         api.POST("/api/suppressions", {
           body: { address: values.address.trim(), detail: values.detail.trim() || null },
         }),
       ),
-    onSuccess: async (suppression) => {
-      setAdded(suppression.address);
-      form.reset();
-      form.setFocus("address");
-      await queryClient.invalidateQueries({ queryKey: ["suppressions"] });
-    },
-    onError: (error) => {
-      setProblem(showApiErrors(error, form.setError, ["address", "detail"]));
-    },
-  });
-  const submit = form.handleSubmit((values) => {
-    setProblem(null);
-    setAdded(null);
-    add.mutate(values);
+    list: "suppressions",
+    first: "address",
+    fields: ["address", "detail"],
+    name: (suppression) => suppression.address,
   });
   return (
     <form onSubmit={(event) => void submit(event)} noValidate>
@@ -53,7 +39,7 @@ export function AddSuppressionForm() {
       </Field>
       {problem !== null && <Notice tone="error">{problem}</Notice>}
       {added !== null && <Notice tone="success">Your emails are no longer sent to {added}.</Notice>}
-      <Button type="submit" variant="primary" busy={add.isPending}>
+      <Button type="submit" variant="primary" busy={busy}>
         Suppress
       </Button>
     </form>
