@@ -84,6 +84,12 @@ class AttemptResult:
     request: OutboxRow | None
 
 
+# Each statement reaches a batch's rows by their keys, `id = ANY(...)`, besides joining them to
+# the batch, so that its plan can be a lookup whatever the size of the table when it was made
+# (see `by_key` in platform/db.py). A status is checked as `(...) IS TRUE`, which no index can
+# answer: as an index condition it would read every row that ever had the status (the index
+# keeps them until a vacuum), and a plan made on a small table can prefer that.
+
 # The attempts asked for, each with its email, recipients (with the suppression of each, if
 # any) and attachments, in one round trip.
 # An attempt is taken only while its email waits for it: a redelivered message, a cancelled email
@@ -94,7 +100,8 @@ WITH wanted AS (
 ), claimed AS (
     UPDATE emails e SET status = $3, attempts = w.attempt, updated_at = now()
     FROM wanted w
-    WHERE e.id = w.id AND e.status = ANY($4::text[]) AND e.attempts = w.attempt - 1
+    WHERE e.id = ANY($1::uuid[]) AND e.id = w.id
+      AND (e.status = ANY($4::text[])) IS TRUE AND e.attempts = w.attempt - 1
     RETURNING e.id, e.attempts, e.user_id, e.attempt_base, e.sender_name, e.sender_email,
               e.subject, e.text_body, e.html_body, e.expires_at, e.created_at, e.headers,
               e.reply_to
@@ -132,7 +139,8 @@ WITH result AS (
         sent_at = CASE WHEN r.status = $6::text THEN now() ELSE e.sent_at END,
         failed_at = CASE WHEN r.status = $7::text THEN now() ELSE NULL END
     FROM result r
-    WHERE e.id = r.id AND e.attempts = r.attempt AND e.status = $8
+    WHERE e.id = ANY($1::uuid[]) AND e.id = r.id AND e.attempts = r.attempt
+      AND (e.status = $8) IS TRUE
     RETURNING e.id, e.attempts
 ), recipients AS (
     UPDATE email_recipients t
@@ -144,7 +152,7 @@ WITH result AS (
                 $21::text[], $22::jsonb[], $23::bool[])
         AS c(email_id, id, status, code, reply, answered, closing, user_id, sender_email,
              suppress, event_id, event_type, payload, event_needs_owner)
-    WHERE t.id = c.id AND t.status = $16
+    WHERE t.id = ANY($10::bigint[]) AND t.id = c.id AND t.status = $16
       AND (NOT c.closing OR c.email_id IN (SELECT id FROM owned))
     RETURNING t.address, c.email_id, c.user_id, c.sender_email, c.code, c.reply, c.suppress,
               c.event_id, c.event_type, c.payload, c.event_needs_owner

@@ -91,7 +91,8 @@ class NotificationConfig:
 def build(config: NotificationConfig) -> Service:
     configure_tracing("notification", config.telemetry)
     policy = DeliveryPolicy.from_settings(config.delivery)
-    database = Database(config.database, application_name="eccs-notification")
+    # Its statements claim and record deliveries by their emails' ids (delivery/repository.py).
+    database = Database(config.database, application_name="eccs-notification", by_key=True)
     audit = open_audit_store(config.audit, database, app_name="eccs-notification")
     sender = SmtpSender(config.smtp)
     dlq_producer = producer(config.kafka, client_id="eccs-notification-dlq")
