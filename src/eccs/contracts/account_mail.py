@@ -19,6 +19,7 @@ from datetime import datetime
 
 from eccs.contracts import outbox
 from eccs.contracts.lifecycle import EmailStatus, RecipientKind
+from eccs.contracts.tables import new_email_id
 from eccs.platform.db import Connection
 
 ACCOUNT_MAIL_SENDER = uuid.UUID(int=0)
@@ -53,7 +54,7 @@ async def queue_account_email(
     connection: Connection, email: AccountEmail, now: datetime, traceparent: str | None
 ) -> uuid.UUID:
     """Write an account email and its delivery request; answers its id."""
-    email_id = uuid.uuid4()
+    email_id = new_email_id()
     request = outbox.delivery_request(email_id, "new", 1, now, now, traceparent)
     await connection.execute(
         _INSERT,

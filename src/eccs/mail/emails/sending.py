@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from eccs.contracts import outbox
 from eccs.contracts.lifecycle import EmailStatus
 from eccs.contracts.messages import RequestReason
+from eccs.contracts.tables import new_email_id
 from eccs.mail.batches.repository import BatchRepository
 from eccs.mail.emails.headers import headers_of
 from eccs.mail.emails.repository import (
@@ -143,7 +144,7 @@ class Sending:
         scheduled = due > now
         # The request's trace continues in the worker that delivers the email.
         reason: RequestReason = "scheduled" if scheduled else "new"
-        email_id = uuid.uuid4()
+        email_id = new_email_id()
         request_row = outbox.delivery_request(email_id, reason, 1, now, due, current_traceparent())
         return NewEmail(
             id=email_id,

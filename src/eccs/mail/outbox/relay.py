@@ -194,6 +194,7 @@ class OutboxRelay:
     async def _publish_batch(self) -> int:
         async with self.database.transaction() as connection:
             outbox = OutboxRepository(connection)
+            await outbox.plan_for_each_batch()
             rows = await outbox.claim_due(self.settings.outbox_batch_size)
             if not rows:
                 return 0
