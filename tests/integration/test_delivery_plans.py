@@ -60,4 +60,3 @@ def test_the_workers_statements_look_rows_up_by_key_on_small_tables(
     for scan in scans:
         if "Bitmap Index Scan" in scan:
             assert any(f" on {key} " in scan for key in KEYS), plan
-

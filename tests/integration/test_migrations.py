@@ -15,7 +15,7 @@ import eccs.contracts.tables
 import eccs.contracts.webhook_tables
 import eccs.identity.models
 import eccs.mail.models  # noqa: F401  (each registers its tables)
-from eccs.platform.db import Base
+from eccs.platform.schema import Base
 from tests.conftest import Database
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eccs.platform.db import Base
+from eccs.platform.schema import Base
 
 
 class AuditEventRow(Base):

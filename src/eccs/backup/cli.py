@@ -17,12 +17,12 @@ from rich.filesize import decimal
 from rich.markup import escape
 
 from eccs.audit.settings import AuditSettings
-from eccs.backup import keys, postgres, service
+from eccs.backup import keys, service
 from eccs.backup import schedule as schedules
 from eccs.backup.errors import BackupError
 from eccs.backup.retention import Retention
 from eccs.backup.service import Sources
-from eccs.platform.commands import console, database_settings, fail, report
+from eccs.platform.commands import console, database_settings, fail, report, without_password
 from eccs.platform.settings import load
 
 KEY_FILE = typer.Option(
@@ -168,7 +168,7 @@ def restore(
             console.print(f"[green]✓[/] {archive.name} is intact (made {manifest.created_at})")
             return
         sources = _sources(context)
-        where = postgres.display_url(sources.database_url)
+        where = without_password(sources.database_url)
         if not yes and not typer.confirm(f"Replace the data at {where} with {archive.name}?"):
             raise typer.Exit(1)
         manifest = service.restore(sources, archive, identity, console.print)

@@ -23,9 +23,9 @@ from pathlib import Path
 from subprocess import PIPE
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 from eccs.backup.errors import BackupError
+from eccs.platform.commands import without_password
 from eccs.platform.logging import describe as what
 
 VERSION = re.compile(r"\(PostgreSQL\) ((\d+)(?:\.\d+)?)")
@@ -79,7 +79,7 @@ def describe(url: str, progress: Callable[[str], None]) -> Server:
             if waiting and time.monotonic() > deadline:
                 raise _unreachable(url, exc) from exc
             if not waiting:
-                where = display_url(url)
+                where = without_password(url)
                 progress(f"PostgreSQL at {where} does not answer yet ({what(exc)}); waiting…")
                 waiting = True
             time.sleep(1)
@@ -88,7 +88,7 @@ def describe(url: str, progress: Callable[[str], None]) -> Server:
 
 
 def _unreachable(url: str, exc: Exception) -> BackupError:
-    return BackupError(f"cannot reach PostgreSQL at {display_url(url)}: {what(exc)}")
+    return BackupError(f"cannot reach PostgreSQL at {without_password(url)}: {what(exc)}")
 
 
 def tool(name: str, server_major: int, at_least: int = 0) -> Tool:
@@ -178,6 +178,8 @@ def _output(program: Tool, url: str, options: list[str]) -> Generator[bytes]:
 def _command(program: Tool, url: str, options: list[str]) -> tuple[list[str], dict[str, str]]:
     """A tool's command line on the database; the password goes in the environment, where
     other users' `ps` does not show it."""
+    from sqlalchemy.engine import make_url  # here: the services never load SQLAlchemy
+
     parsed = make_url(url)
     env = {**os.environ, "PGAPPNAME": "eccs-backup"}
     if parsed.password:
@@ -190,8 +192,3 @@ def _check(program: Tool, returncode: int, stderr: str) -> None:
     if returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-5:])
         raise BackupError(f"{program.path.name} {program.version} failed:\n{tail}")
-
-
-def display_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    return make_url(url).render_as_string(hide_password=True)

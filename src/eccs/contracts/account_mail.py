@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from eccs.contracts import outbox
+from eccs.contracts.keys import new_email_id
 from eccs.contracts.lifecycle import EmailStatus, RecipientKind
-from eccs.contracts.tables import new_email_id
 from eccs.platform.db import Connection
 
 ACCOUNT_MAIL_SENDER = uuid.UUID(int=0)

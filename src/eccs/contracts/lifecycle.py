@@ -112,3 +112,8 @@ def sql_list(states: frozenset[StrEnum]) -> str:
     """States as an SQL list literal, `('queued', 'sending')`, for index predicates and
     constraints, which cannot take parameters. Statements take the sets as parameters."""
     return "(" + ", ".join(f"'{state.value}'" for state in sorted(states)) + ")"
+
+
+# Why a webhook endpoint is disabled: its owner said so, or it kept failing (the owner is told).
+DISABLED_BY_OWNER = "owner"
+DISABLED_FAILING = "failing"

@@ -35,7 +35,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
-from uuid_utils.compat import uuid7
 
 from eccs.contracts.lifecycle import (
     IN_FLIGHT,
@@ -46,23 +45,7 @@ from eccs.contracts.lifecycle import (
     SuppressionReason,
     sql_list,
 )
-from eccs.platform.db import Base
-
-# Counts are spread over this many rows per user (and state, or hour); a writer updates the
-# shard of its connection's backend, so concurrent writers of one user almost never meet.
-COUNTER_SHARDS = 64
-
-
-def new_email_id() -> uuid.UUID:
-    """A new email's id: a UUIDv7, which begins with the time it is made.
-
-    New emails then go at the end of every index keyed by an email's id (its own, its
-    recipients', its outbox rows', its audit events'), where random ids would each land on a
-    page of their own: once those indexes outgrow memory, every send would read and write a
-    page of each from disk. The rest of the id is random, and ids are never the only check
-    on who may see an email.
-    """
-    return uuid7()
+from eccs.platform.schema import Base
 
 
 def one_of(column: str, values: type[StrEnum]) -> str:

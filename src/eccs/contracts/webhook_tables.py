@@ -33,13 +33,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eccs.contracts.lifecycle import EventType, WebhookDeliveryStatus
+from eccs.contracts.lifecycle import (
+    DISABLED_BY_OWNER,
+    DISABLED_FAILING,
+    EventType,
+    WebhookDeliveryStatus,
+)
 from eccs.contracts.tables import one_of
-from eccs.platform.db import Base
-
-# Why an endpoint is disabled: its owner said so, or it kept failing (the owner is told).
-DISABLED_BY_OWNER = "owner"
-DISABLED_FAILING = "failing"
+from eccs.platform.schema import Base
 
 
 class WebhookEndpoint(Base):

@@ -15,7 +15,6 @@ Answers about single recipients are not errors: the sender returns them as data.
 from __future__ import annotations
 
 import asyncpg
-import sqlalchemy.exc
 from aiokafka.errors import KafkaError
 from pymongo.errors import ConnectionFailure
 
@@ -53,8 +52,6 @@ _INFRASTRUCTURE = (
     asyncpg.OperatorInterventionError,  # the server shutting down, or not accepting yet
     asyncpg.InsufficientResourcesError,  # disk full, out of memory, too many connections
     asyncpg.InterfaceError,  # the connection was closed under us
-    sqlalchemy.exc.DisconnectionError,
-    sqlalchemy.exc.TimeoutError,  # no pooled connection in time
 )
 
 
@@ -66,8 +63,6 @@ def is_infrastructure_failure(exc: BaseException) -> bool:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, _INFRASTRUCTURE):
-            return True
-        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
             return True
         current = current.__cause__ or current.__context__
     return False

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eccs.platform.db import Base
+from eccs.platform.schema import Base
 
 
 class User(Base):

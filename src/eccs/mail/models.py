@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eccs.platform.db import Base
+from eccs.platform.schema import Base
 
 
 class Template(Base):

@@ -13,7 +13,7 @@ import eccs.contracts.tables
 import eccs.contracts.webhook_tables
 import eccs.identity.models
 import eccs.mail.models  # noqa: F401  (registers the tables on the metadata)
-from eccs.platform.db import Base
+from eccs.platform.schema import Base
 
 target_metadata = Base.metadata
 

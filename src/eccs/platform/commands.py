@@ -100,7 +100,7 @@ def with_database(
     except AppError as exc:
         raise fail(escape(_as_option_problem(exc, options or {}))) from exc
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        where = _without_password(settings.libpq_url())
+        where = without_password(settings.libpq_url())
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise fail(escape(f"could not use the database at {where}: {first_line}")) from exc
 
@@ -113,8 +113,9 @@ def _as_option_problem(exc: AppError, options: Mapping[str, str]) -> str:
     return f"--{option.replace('_', '-')} {field.message}"
 
 
-def _without_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
+def without_password(url: str) -> str:
+    """A database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url  # here: the services never load SQLAlchemy
 
     return make_url(url).render_as_string(hide_password=True)
 

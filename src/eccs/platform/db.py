@@ -21,8 +21,6 @@ from typing import Any, TypeAlias
 import asyncpg
 import asyncpg.pool
 import orjson
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
 
 from eccs.platform.background import bounded
 from eccs.platform.settings import DatabaseSettings
@@ -33,22 +31,9 @@ Record: TypeAlias = asyncpg.Record
 Connection: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 )
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 # A server that accepts the connection and then says nothing fails the caller after this.
 CONNECT_TIMEOUT_SECONDS = 10.0
 CLOSE_SECONDS = 5.0
-
-
-class Base(DeclarativeBase):
-    """Every table's definition (the migrations are generated from these)."""
-
-    metadata = MetaData(naming_convention=NAMING)
 
 
 class Database:

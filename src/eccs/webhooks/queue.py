@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from eccs.contracts.lifecycle import WebhookDeliveryStatus
-from eccs.contracts.webhook_tables import DISABLED_FAILING
+from eccs.contracts.lifecycle import DISABLED_FAILING, WebhookDeliveryStatus
 from eccs.platform.db import Connection
 from eccs.webhooks.repository import give_up_waiting
 

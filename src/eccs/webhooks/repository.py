@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from eccs.contracts.lifecycle import WebhookDeliveryStatus
+from eccs.contracts.lifecycle import DISABLED_BY_OWNER, WebhookDeliveryStatus
 from eccs.contracts.webhook_events import NewEvent
-from eccs.contracts.webhook_tables import DISABLED_BY_OWNER
 from eccs.platform.db import Connection
 
 _ENDPOINT = "SELECT * FROM webhook_endpoints"

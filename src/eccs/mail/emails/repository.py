@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 import orjson
 
 from eccs.contracts import outbox
+from eccs.contracts.keys import COUNTER_SHARDS
 from eccs.contracts.lifecycle import (
     FINISHED_DELIVERIES,
     EmailStatus,
     RecipientStatus,
 )
-from eccs.contracts.tables import COUNTER_SHARDS
 from eccs.platform.db import Connection, like_containing
 
 T = TypeVar("T")

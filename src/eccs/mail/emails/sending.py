@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from eccs.contracts import outbox
+from eccs.contracts.keys import new_email_id
 from eccs.contracts.lifecycle import EmailStatus
 from eccs.contracts.messages import RequestReason
-from eccs.contracts.tables import new_email_id
 from eccs.mail.batches.repository import BatchRepository
 from eccs.mail.emails.headers import headers_of
 from eccs.mail.emails.repository import (
