@@ -1,9 +1,10 @@
 """PostgreSQL access: one asyncpg pool per process, and one connection per request or message.
 
-Tables are defined once, as SQLAlchemy models (`Base`), and Alembic migrates them. At run time
-every statement is SQL written in a domain's repository and run by asyncpg, prepared once per
-connection: no ORM stands between a request and the database (on the send path the ORM cost more
-CPU per request than PostgreSQL spent answering it: bench/README.md).
+Tables are defined once, as SQLAlchemy models (`platform/schema.py`), and Alembic migrates
+them. At run time every statement is SQL written in a domain's repository and run by asyncpg,
+prepared once per connection: no ORM stands between a request and the database (on the send
+path the ORM cost more CPU per request than PostgreSQL spent answering it: bench/README.md), and
+no service loads SQLAlchemy at all.
 
 The edge owns the unit of work. An HTTP request gets a connection from the `Db` dependency
 (platform/dependencies.py); a statement on its own commits by itself, and an endpoint that
