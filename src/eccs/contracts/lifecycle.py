@@ -16,7 +16,8 @@ tried) or `abandoned` (attempts used up or expired; a retry or a replay makes it
 Refusals and suppressions are final.
 
 Beside the lifecycle: why an address is on a sender's suppression list, the events a sender's
-webhook endpoints can receive, and the states of one event's delivery to one endpoint.
+webhook endpoints can receive, the states of one event's delivery to one endpoint, and why an
+endpoint is disabled.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ class WebhookDeliveryStatus(StrEnum):
     FAILED = "failed"  # given up: retried for the whole retry window, or the endpoint disabled
 
 
+# Why a webhook endpoint is disabled: its owner said so, or it kept failing (the owner is told).
+DISABLED_BY_OWNER = "owner"
+DISABLED_FAILING = "failing"
+
+
 # Waiting for a delivery request to come due; the owner may still withdraw them.
 CANCELLABLE = frozenset({EmailStatus.SCHEDULED, EmailStatus.RETRYING})
 # A published delivery request moves these to `queued` (the relay marks them so). A send due at
@@ -112,8 +118,3 @@ def sql_list(states: frozenset[StrEnum]) -> str:
     """States as an SQL list literal, `('queued', 'sending')`, for index predicates and
     constraints, which cannot take parameters. Statements take the sets as parameters."""
     return "(" + ", ".join(f"'{state.value}'" for state in sorted(states)) + ")"
-
-
-# Why a webhook endpoint is disabled: its owner said so, or it kept failing (the owner is told).
-DISABLED_BY_OWNER = "owner"
-DISABLED_FAILING = "failing"
