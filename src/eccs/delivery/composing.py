@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.charset import Charset
 from email.header import Header
-from email.message import EmailMessage
 from email.utils import encode_rfc2231, format_datetime, quote
 from typing import Any
 
@@ -41,6 +40,8 @@ class _Policy(email.policy.EmailPolicy):
 # filenames), with bodies kept 7-bit: non-ASCII text goes out quoted-printable or base64, so the
 # message is valid through any relay, whether or not it offers 8BITMIME.
 POLICY = _Policy(linesep="\r\n", cte_type="7bit")
+# For a message with an address whose local part is not ASCII: such addresses go out as raw UTF-8.
+UTF8_POLICY = POLICY.clone(utf8=True)
 UTF8 = Charset("utf-8")
 # Longer lines of text go out encoded (the limit RFC 5322 recommends, as the email package has it).
 MAX_LINE = 78
@@ -113,62 +114,69 @@ def compose(email: OutgoingEmail, smtp_from: str) -> Composed:
         address.partition("@")[0].isascii()
         for address in (smtp_from, email.sender_email, *email.to, *email.cc, *email.bcc)
     )
-    message = EmailMessage(policy=POLICY)
-    _add_headers(message, email, smtp_from)
     body = _body(email.text, email.html)
     if email.attachments:
         body = _multipart("mixed", [body, *map(_attachment, email.attachments)])
-    message.set_raw("MIME-Version", "1.0")
-    for name, value in body.headers:
-        message.set_raw(name, value)
-    message.set_payload(body.payload)  # written as it is
-    policy = POLICY.clone(utf8=True) if smtputf8 else POLICY
-    return Composed(message.as_bytes(policy=policy), smtputf8)
+    headers = [*_headers(email, smtp_from), ("MIME-Version", "1.0"), *body.headers]
+    # Each header is folded by the email package's policy, which leaves a short line as it is
+    # and folds or encodes a long one; the body is already in its final form.
+    policy = UTF8_POLICY if smtputf8 else POLICY
+    head = b"".join(policy.fold_binary(name, value) for name, value in headers)
+    return Composed(head + CRLF.encode() + body.payload.encode("ascii"), smtputf8)
 
 
-def _add_headers(message: EmailMessage, email: OutgoingEmail, smtp_from: str) -> None:
-    """Every header is formatted once, here, and stored as it is: the email package would
-    otherwise parse each value back into header objects, most of the cost of a message."""
+def _headers(email: OutgoingEmail, smtp_from: str) -> list[tuple[str, str]]:
+    """ECCS's headers, then the sender's own, each formatted once, here: building an
+    `EmailMessage` would parse each value back into header objects, most of a message's cost."""
+    # Written as given, so checked first: a line break would start a header of its own.
+    for given in (email.sender_name, email.subject, email.reply_to or "", *email.to, *email.cc):
+        check_header_safe(given)
+    for _, value in email.headers:
+        check_header_safe(value)
     headers = {
-        "From": _mailbox(smtp_from, email.sender_name),
+        "From": _mailbox("From", smtp_from, email.sender_name),
         # The sender's own Reply-To, or the sender's address; ECCS's own account emails have no
         # sender address: replies go nowhere.
-        "Reply-To": _mailbox(email.reply_to)
+        "Reply-To": _mailbox("Reply-To", email.reply_to)
         if email.reply_to
-        else _mailbox(email.sender_email, email.sender_name)
+        else _mailbox("Reply-To", email.sender_email, email.sender_name)
         if email.sender_email
         else "",
-        "To": ", ".join(_mailbox(recipient) for recipient in email.to),
-        "Cc": ", ".join(_mailbox(recipient) for recipient in email.cc),
-        "Subject": _text(email.subject),
+        "To": ", ".join(_mailbox("To", recipient) for recipient in email.to),
+        "Cc": ", ".join(_mailbox("Cc", recipient) for recipient in email.cc),
+        "Subject": _text("Subject", email.subject),
         # When the sender submitted it, as RFC 5322 defines Date, the same on every attempt.
         "Date": format_datetime(_aware(email.created_at)),
         "Message-ID": message_id(email.email_id, smtp_from),
     }
-    added = [(name, _text(value)) for name, value in email.headers]
-    for name, value in [*headers.items(), *added]:
-        # Stored as given, so checked here: a line break would start a header of its own.
-        check_header_safe(value)
-        if value:  # no To or Cc header without recipients in it, no Reply-To without a sender
-            message.set_raw(name, value)
+    added = [(name, _text(name, value)) for name, value in email.headers]
+    # No To or Cc header without recipients in it, no Reply-To without a sender.
+    return [(name, value) for name, value in [*headers.items(), *added] if value]
 
 
-def _mailbox(address: str, display_name: str = "") -> str:
+def _mailbox(header: str, address: str, display_name: str = "") -> str:
     """`Name <address>`, the name quoted or RFC 2047 encoded as it needs; the domain in its
     ASCII (IDNA) form, as in the envelope; a non-ASCII local part as it is (SMTPUTF8)."""
     address = ascii_address(address)
     if not display_name:
         return address
     if not display_name.isascii():
-        return f"{_text(display_name)} <{address}>"
+        name = _text(header, display_name)
+        # On the name's line when it fits there ("From: " + name + " <address>"), else below it.
+        fits = CRLF not in name and len(f"{header}: {name} <{address}>") <= MAX_LINE
+        return f"{name}{' ' if fits else CRLF + ' '}<{address}>"
     if SPECIALS.search(display_name):
         return f'"{quote(display_name)}" <{address}>'
     return f"{display_name} <{address}>"
 
 
-def _text(value: str) -> str:
-    """Unstructured header text: as it is when ASCII, else RFC 2047 encoded words."""
-    return value if value.isascii() else Header(value, UTF8).encode(maxlinelen=78)
+def _text(header: str, value: str) -> str:
+    """Unstructured header text: as it is when ASCII, else RFC 2047 encoded words, folded
+    between words to fit the line after the header's name. The email package's policy could
+    encode it too, but refolding a name it has encoded splits a word in two (CPython 3.11)."""
+    if value.isascii():
+        return value
+    return Header(value, UTF8, header_name=header).encode(linesep=CRLF)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -178,7 +186,7 @@ def _aware(moment: datetime) -> datetime:
 # The body is written here, part by part, in its final form (CRLF line ends, encoded): the email
 # package's own way (set_content, add_alternative, add_attachment, then its generator) parses
 # every header back many times over, 0.9 ms for a message with a text and an HTML part. Only the
-# top-level headers go through the email package, which folds and encodes them.
+# top-level headers go through the email package's policy, which folds and encodes them.
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from eccs.delivery.composing import POLICY, Composed
+from eccs.delivery.composing import POLICY, UTF8_POLICY, Composed
 from eccs.delivery.errors import TemporaryDeliveryError
 from eccs.delivery.smtp import SmtpSender
 from eccs.platform.addresses import ascii_address
@@ -23,7 +23,7 @@ async def send_notice(sender: SmtpSender, smtp_from: str, to: str, subject: str,
     message["Message-ID"] = make_msgid(domain=smtp_from.rpartition("@")[2] or None)
     message.set_content(text)
     smtputf8 = not to.partition("@")[0].isascii()
-    policy = POLICY.clone(utf8=True) if smtputf8 else POLICY
+    policy = UTF8_POLICY if smtputf8 else POLICY
     [answer] = await sender.send(Composed(message.as_bytes(policy=policy), smtputf8), [to])
     if not answer.accepted:
         raise TemporaryDeliveryError(answer.code, f"the notice was not taken: {answer.reply}")
