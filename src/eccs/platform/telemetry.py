@@ -38,6 +38,9 @@ from opentelemetry.util.types import Attributes
 from eccs.platform.settings import Fragment
 
 _propagator = TraceContextTextMapPropagator()
+# Looked up once: asking the provider on every span costs a comparison of its whole cache key.
+# A tracer taken before `configure_tracing` follows the provider set then.
+_tracer = trace.get_tracer("eccs")
 
 
 class TelemetrySettings(Fragment):
@@ -111,8 +114,7 @@ def span(
     name: str, parent: Context | None, kind: SpanKind, **attributes: str | int
 ) -> Iterator[Span]:
     """Start a span and bind its trace id to the log lines written inside it."""
-    tracer = trace.get_tracer("eccs")
-    with tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as s:
+    with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as s:
         trace_id = format(s.get_span_context().trace_id, "032x")
         with structlog.contextvars.bound_contextvars(trace_id=trace_id):
             yield s
