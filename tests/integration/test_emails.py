@@ -603,6 +603,33 @@ def test_the_26th_send_within_the_hour_is_429_with_retry_after(
     assert bob.send().status_code == 202  # the quota is per user
 
 
+def test_concurrent_sends_of_one_user_are_each_written_whole_and_the_quota_holds(
+    alice: Account, database: Database
+) -> None:
+    # Sends of one sender in flight together share a statement: each must still be its own
+    # email, answered with what was stored, and the quota (25) must count every one of them.
+    start = threading.Barrier(20)
+
+    def one(n: int) -> httpx.Response:
+        start.wait()
+        return alice.send(to=[f"r{n}@example.test"], subject=f"n{n}", text=f"text {n}")
+
+    with ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(one, range(40)))
+
+    accepted = {n: r.json() for n, r in enumerate(responses) if r.status_code == 202}
+    refused = [r for r in responses if r.status_code != 202]
+    assert len(accepted) == 25, [r.text for r in refused]
+    assert all(error_of(r, 429)["code"] == "send_quota_exceeded" for r in refused)
+    assert row_counts(database, alice)["emails"] == 25
+    assert row_counts(database, alice)["outbox"] == 25
+    for n, answer in accepted.items():
+        stored = stored_email(database, answer["id"])
+        assert (stored["subject"], stored["text_body"]) == (f"n{n}", f"text {n}")
+        assert stored["to_addresses"] == [f"r{n}@example.test"]
+        assert datetime.fromisoformat(answer["created_at"]) == stored["created_at"]
+
+
 # --- idempotency --------------------------------------------------------------------------------
 
 

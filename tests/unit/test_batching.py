@@ -94,3 +94,16 @@ async def test_a_caller_that_stops_waiting_leaves_the_others_served() -> None:
     assert (await first, await patient) == (2, 6)
     with pytest.raises(asyncio.CancelledError):
         await impatient
+    assert run.batches == [[1], [3]]  # the item nobody waits for any more is not run
+
+
+async def test_idle_once_every_call_is_answered() -> None:
+    coalescer = Coalescer(Doubler())
+    assert coalescer.idle
+    call = await running_batch(coalescer, 1)
+    assert not coalescer.idle
+
+    await call
+    await asyncio.sleep(0)  # the batch's task ends after it answered
+
+    assert coalescer.idle

@@ -24,12 +24,12 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 
 from eccs.contracts.topics import EMAIL_DLQ, EMAIL_REQUESTED
-from eccs.delivery.errors import is_infrastructure_failure
 from eccs.delivery.handler import Outcome
 from eccs.delivery.incoming import Incoming
 from eccs.platform import metrics
 from eccs.platform.background import bounded
 from eccs.platform.errors import Degraded
+from eccs.platform.failures import is_infrastructure_failure
 from eccs.platform.kafka import KafkaSettings, ensure_topics, start_when_reachable
 from eccs.platform.logging import describe
 

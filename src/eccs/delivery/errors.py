@@ -7,16 +7,12 @@
 - InvalidMessage: a Kafka message that cannot be understood: dead-lettered at once so it never
   blocks its partition.
 - anything else raised while handling one message is that message's failure (its email closes
-  as failed/invalid), unless `is_infrastructure_failure` says the database or the broker failed.
+  as failed/invalid), unless `platform.failures` says the database or the broker failed.
 
 Answers about single recipients are not errors: the sender returns them as data.
 """
 
 from __future__ import annotations
-
-import asyncpg
-from aiokafka.errors import KafkaError
-from pymongo.errors import ConnectionFailure
 
 
 class DeliveryError(Exception):
@@ -38,31 +34,3 @@ class PermanentDeliveryError(DeliveryError):
 
 class InvalidMessage(Exception):
     """A Kafka message that cannot be understood; it goes to the DLQ at once."""
-
-
-# The database, the broker or the audit store failing, rather than one message: the consumer
-# restarts and the message comes back (an audit store that fails only counts). asyncpg's own
-# errors arrive wrapped by SQLAlchemy, so causes are searched.
-_INFRASTRUCTURE = (
-    KafkaError,
-    ConnectionFailure,  # MongoDB unreachable, or timing out
-    OSError,  # connections refused, reset, unreachable
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,  # the server shutting down, or not accepting yet
-    asyncpg.InsufficientResourcesError,  # disk full, out of memory, too many connections
-    asyncpg.InterfaceError,  # the connection was closed under us
-)
-
-
-def is_infrastructure_failure(exc: BaseException) -> bool:
-    """Whether an error is the database's, the broker's or the audit store's, not the message's
-    own."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, _INFRASTRUCTURE):
-            return True
-        current = current.__cause__ or current.__context__
-    return False

@@ -37,7 +37,7 @@ from eccs.delivery.answers import RecipientAnswer, for_everyone
 from eccs.delivery.changes import recipient_changes
 from eccs.delivery.composing import build
 from eccs.delivery.dead_letters import DeadLetters, attempt_history, record_of
-from eccs.delivery.errors import DeliveryError, InvalidMessage, is_infrastructure_failure
+from eccs.delivery.errors import DeliveryError, InvalidMessage
 from eccs.delivery.incoming import Incoming, Request, decode
 from eccs.delivery.policy import Close, Decision, DeliveryPolicy, RetryAt
 from eccs.delivery.repository import AttemptResult, Claim, DeliveryRepository
@@ -45,6 +45,7 @@ from eccs.delivery.smtp import SmtpSender
 from eccs.platform import metrics
 from eccs.platform.batching import Coalescer
 from eccs.platform.db import Database
+from eccs.platform.failures import is_infrastructure_failure
 from eccs.platform.telemetry import context_from, current_traceparent, span
 
 log = structlog.get_logger("eccs.delivery")

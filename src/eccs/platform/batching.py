@@ -41,6 +41,11 @@ class Coalescer(Generic[Item, Result]):
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._draining: asyncio.Task[None] | None = None
 
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting and no batch running."""
+        return not self._waiting and (self._draining is None or self._draining.done())
+
     async def submit(self, item: Item) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
@@ -54,7 +59,10 @@ class Coalescer(Generic[Item, Result]):
             while self._waiting:
                 batch = self._waiting[: self._max_items]
                 del self._waiting[: self._max_items]
-                await self._serve(batch)
+                # A caller that stopped waiting (cancelled) has nobody to tell: its item is left.
+                batch = [(item, future) for item, future in batch if not future.done()]
+                if batch:
+                    await self._serve(batch)
         except BaseException:  # cancelled (shutting down): no caller is left waiting forever
             for _, future in [*batch, *self._waiting]:
                 future.cancel()

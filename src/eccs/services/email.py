@@ -24,6 +24,7 @@ from eccs.mail.emails.endpoints import account_mail_router as account_emails
 from eccs.mail.emails.endpoints import admin_router as email_operations
 from eccs.mail.emails.endpoints import router as emails
 from eccs.mail.emails.repository import EmailRepository
+from eccs.mail.emails.sending import SharedSends
 from eccs.mail.idempotency import IdempotencyStore
 from eccs.mail.outbox import OutboxRelay, RelaySettings
 from eccs.mail.settings import MailSettings
@@ -122,6 +123,7 @@ def build(config: EmailConfig) -> Service:
         keys = RemoteKeyVerifier(config.auth.auth_service_url)
         app.state.database = database
         app.state.mail_settings = config.mail
+        app.state.shared_sends = SharedSends(database, config.mail)
         app.state.token_verifier = Authenticator(
             tokens=CachedVerifier(verifier),
             keys=CachedKeys(keys, revocations),

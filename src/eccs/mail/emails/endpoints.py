@@ -24,13 +24,13 @@ from eccs.mail.emails.schemas import (
     EmailStats,
     SendRequest,
 )
-from eccs.mail.emails.sending import Sending
+from eccs.mail.emails.sending import Sending, SharedSends
 from eccs.mail.emails.service import EmailService
 from eccs.mail.idempotency import IdempotencyStore, StoredResponse, request_fingerprint
 from eccs.mail.outbox.wake import WAKES_THE_RELAY
 from eccs.mail.settings import MailSettings
 from eccs.platform.addresses import SearchText
-from eccs.platform.db import Connection, transaction
+from eccs.platform.db import Connection, Database, transaction
 from eccs.platform.dependencies import CurrentAdmin, Db, Reader, Sender
 from eccs.platform.errors import ErrorDetail, FieldError
 from eccs.platform.http import api_router, errors, json_answer, validation_problem
@@ -118,16 +118,22 @@ def _answer_202(answer: BaseModel) -> Response:
 async def send(
     body: SendRequest,
     user: Sender,
-    db: Db,
+    request: Request,
     settings: Settings,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    # The email and everything written with it are one statement: it commits by itself.
-    once = Once(db, settings, user, SEND_ENDPOINT, idempotency_key)
-    sending = Sending(db, settings)
-    return await once.accepted(
-        lambda: sending.accept(user, body), lambda: body.model_dump(mode="json")
-    )
+    if idempotency_key is None:
+        # Written with the same sender's other sends in flight, by one statement.
+        shared: SharedSends = request.app.state.shared_sends
+        return _answer_202(await shared.accept(user, body))
+    database: Database = request.app.state.database
+    async with database.connection() as db:
+        # The key and the email are written in one transaction.
+        once = Once(db, settings, user, SEND_ENDPOINT, idempotency_key)
+        sending = Sending(db, settings)
+        return await once.accepted(
+            lambda: sending.accept(user, body), lambda: body.model_dump(mode="json")
+        )
 
 
 # Each email of a batch is read on its own (one bad email does not refuse the others); the

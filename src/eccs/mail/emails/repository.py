@@ -86,6 +86,8 @@ class SendCounts:
     last_hour: int
     # Whether the sender's address is verified; None: the account or its key is gone.
     verified: bool | None
+    # When they were written: their `created_at`.
+    at: datetime
 
 
 # Each email's own values, by parameter: `new` below reads them as one row per email.
@@ -249,7 +251,7 @@ class EmailRepository:
             int(row["this_hour"]),
             int(row["last_hour"]),
         )
-        return SendCounts(accepted, this_hour, last_hour, row["verified"])
+        return SendCounts(accepted, this_hour, last_hour, row["verified"], sender.at)
 
     async def get(self, email_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Any:
         """One email (a user's own, unless `user_id` is None: operators see any)."""

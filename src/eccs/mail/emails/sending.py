@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from eccs.contracts import outbox
@@ -32,8 +32,10 @@ from eccs.mail.templates.rendering import Rendered, render_parts
 from eccs.mail.templates.repository import TemplateRepository
 from eccs.mail.templates.schemas import TemplateOut
 from eccs.platform.addresses import check_header_safe
-from eccs.platform.db import Connection
+from eccs.platform.batching import Coalescer
+from eccs.platform.db import Connection, Database
 from eccs.platform.errors import ErrorDetail, FieldProblem, InvalidInput
+from eccs.platform.failures import is_infrastructure_failure
 from eccs.platform.metrics import EMAILS_ACCEPTED
 from eccs.platform.security import Principal
 from eccs.platform.telemetry import current_traceparent
@@ -59,72 +61,28 @@ class Envelope:
         return cls(recipients)
 
 
-class Sending:
-    def __init__(self, connection: Connection, settings: MailSettings) -> None:
-        self.settings = settings
-        self.emails = EmailRepository(connection)
-        self.templates = TemplateRepository(connection)
-        self.batches = BatchRepository(connection)
+# Writes one email: `EmailRepository.send` for it alone, or with others (`SharedSends`).
+Write = Callable[[Sender, NewEmail, HourlyQuota], Awaitable[SendCounts]]
 
-    async def accept(self, user: Principal, request: SendRequest) -> Accepted:
-        """Write the email, its recipients, attachments and outbox row in one statement."""
+
+class _Accepting:
+    """What every way of accepting does with an email before and after it is written."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+
+    async def _accept_one(
+        self, user: Principal, request: SendRequest, templates: Templates, write: Write
+    ) -> Accepted:
         now = datetime.now(UTC)
-        email = self._prepare(request, now, await self._templates(user, [request]))
+        email = self._prepare(request, now, templates)
         quota = quota_window(self.settings.send_quota_per_hour, now)
-        counts = await self.emails.send(_sender(user, now), [email], quota)
+        counts = await write(_sender(user, now), email, quota)
         _check_sender(counts)
         if not counts.accepted:
             raise self._over_quota(counts, quota, now)
         _count_accepted([email])
-        return _accepted(email, now)
-
-    async def accept_batch(
-        self, user: Principal, items: Sequence[SendRequest | ErrorDetail]
-    ) -> BatchAccepted:
-        """Write every valid email of a batch the quota allows, in one statement, and the
-        batch's record; `items` are the requests, or why one could not even be read. Raises
-        when none is accepted: 429 when the quota refused some, else 422 naming every field."""
-        now = datetime.now(UTC)
-        batch_id = uuid.uuid4()
-        requests = [item for item in items if isinstance(item, SendRequest)]
-        templates = await self._templates(user, requests)
-        results: dict[int, BatchItemResult] = {}
-        prepared: list[tuple[int, NewEmail]] = []
-        for index, item in enumerate(items):
-            try:
-                if isinstance(item, ErrorDetail):
-                    results[index] = BatchItemResult(index=index, error=item)
-                else:
-                    prepared.append((index, self._prepare(item, now, templates)))
-            except InvalidInput as exc:
-                results[index] = BatchItemResult(index=index, error=exc.detail(f"[{index}]."))
-        quota = quota_window(self.settings.send_quota_per_hour, now)
-        emails = [email for _, email in prepared]
-        counts = (
-            await self.emails.send(_sender(user, now, batch_id), emails, quota)
-            if emails
-            else SendCounts(0, 0, 0, verified=True)
-        )
-        _check_sender(counts)
-        over_quota = self._over_quota(counts, quota, now)
-        for position, (index, email) in enumerate(prepared):
-            results[index] = (
-                BatchItemResult(index=index, email=_accepted(email, now))
-                if position < counts.accepted
-                else BatchItemResult(index=index, error=over_quota.detail())
-            )
-        ordered = [results[index] for index in range(len(items))]
-        if not counts.accepted:
-            raise over_quota if prepared else _refused(ordered)
-        _count_accepted(emails[: counts.accepted])
-        dumped = [result.model_dump(mode="json") for result in ordered]
-        await self.batches.add(batch_id, user.id, len(items), counts.accepted, dumped, now)
-        return BatchAccepted(
-            batch_id=batch_id,
-            accepted=counts.accepted,
-            rejected=len(items) - counts.accepted,
-            results=ordered,
-        )
+        return _accepted(email, counts.at)
 
     # --- one email ------------------------------------------------------------------------------
 
@@ -179,16 +137,146 @@ class Sending:
         if request.expires_at is not None and request.expires_at <= due:
             raise InvalidInput.on("expires_at", "must be later than now and than scheduled_at")
 
-    async def _templates(self, user: Principal, requests: Sequence[SendRequest]) -> Templates:
-        """The templates the requests name, in one query (none when they name none)."""
-        wanted = {r.template_id for r in requests if r.template_id is not None}
-        return await self.templates.get_many(user.id, wanted) if wanted else {}
-
     def _over_quota(self, counts: SendCounts, quota: HourlyQuota, now: datetime) -> QuotaExceeded:
         return QuotaExceeded(
             f"The quota of {quota.limit} emails per hour is used up.",
             retry_after=_seconds_until_room(counts, quota.limit, now),
         )
+
+
+class Sending(_Accepting):
+    """Accepting on one connection: a batch, or an email sent with an Idempotency-Key (the key
+    is written in the same transaction)."""
+
+    def __init__(self, connection: Connection, settings: MailSettings) -> None:
+        super().__init__(settings)
+        self.emails = EmailRepository(connection)
+        self.templates = TemplateRepository(connection)
+        self.batches = BatchRepository(connection)
+
+    async def accept(self, user: Principal, request: SendRequest) -> Accepted:
+        """Write the email, its recipients, attachments and outbox row in one statement."""
+        templates = await self._templates(user, [request])
+        return await self._accept_one(user, request, templates, self._write)
+
+    async def _write(self, sender: Sender, email: NewEmail, quota: HourlyQuota) -> SendCounts:
+        return await self.emails.send(sender, [email], quota)
+
+    async def accept_batch(
+        self, user: Principal, items: Sequence[SendRequest | ErrorDetail]
+    ) -> BatchAccepted:
+        """Write every valid email of a batch the quota allows, in one statement, and the
+        batch's record; `items` are the requests, or why one could not even be read. Raises
+        when none is accepted: 429 when the quota refused some, else 422 naming every field."""
+        now = datetime.now(UTC)
+        batch_id = uuid.uuid4()
+        requests = [item for item in items if isinstance(item, SendRequest)]
+        templates = await self._templates(user, requests)
+        results: dict[int, BatchItemResult] = {}
+        prepared: list[tuple[int, NewEmail]] = []
+        for index, item in enumerate(items):
+            try:
+                if isinstance(item, ErrorDetail):
+                    results[index] = BatchItemResult(index=index, error=item)
+                else:
+                    prepared.append((index, self._prepare(item, now, templates)))
+            except InvalidInput as exc:
+                results[index] = BatchItemResult(index=index, error=exc.detail(f"[{index}]."))
+        quota = quota_window(self.settings.send_quota_per_hour, now)
+        emails = [email for _, email in prepared]
+        counts = (
+            await self.emails.send(_sender(user, now, batch_id), emails, quota)
+            if emails
+            else SendCounts(0, 0, 0, verified=True, at=now)
+        )
+        _check_sender(counts)
+        over_quota = self._over_quota(counts, quota, now)
+        for position, (index, email) in enumerate(prepared):
+            results[index] = (
+                BatchItemResult(index=index, email=_accepted(email, now))
+                if position < counts.accepted
+                else BatchItemResult(index=index, error=over_quota.detail())
+            )
+        ordered = [results[index] for index in range(len(items))]
+        if not counts.accepted:
+            raise over_quota if prepared else _refused(ordered)
+        _count_accepted(emails[: counts.accepted])
+        dumped = [result.model_dump(mode="json") for result in ordered]
+        await self.batches.add(batch_id, user.id, len(items), counts.accepted, dumped, now)
+        return BatchAccepted(
+            batch_id=batch_id,
+            accepted=counts.accepted,
+            rejected=len(items) - counts.accepted,
+            results=ordered,
+        )
+
+    async def _templates(self, user: Principal, requests: Sequence[SendRequest]) -> Templates:
+        """The templates the requests name, in one query (none when they name none)."""
+        wanted = {r.template_id for r in requests if r.template_id is not None}
+        return await self.templates.get_many(user.id, wanted) if wanted else {}
+
+
+# One sender's concurrent sends, as one item each of the statement that writes them.
+_Pending = tuple[Sender, NewEmail, HourlyQuota]
+
+
+class SharedSends(_Accepting):
+    """Single sends without an Idempotency-Key: those of one sender in flight together are
+    written by one statement, as a batch is.
+
+    The statement, its round trip and its commit cost PostgreSQL and this process several times
+    what the rows do, and a program sending for one account sends many at once. Nothing waits
+    for company: a lone send is written at once, and the sends made meanwhile by the same sender
+    (the same account, API key and name) go into the next statement. No lock is held between
+    them, and different senders' statements run side by side.
+    """
+
+    def __init__(self, database: Database, settings: MailSettings) -> None:
+        super().__init__(settings)
+        self.database = database
+        self._senders: dict[Sender, Coalescer[_Pending, SendCounts]] = {}
+
+    async def accept(self, user: Principal, request: SendRequest) -> Accepted:
+        templates: Templates = {}
+        if request.template_id is not None:
+            async with self.database.connection() as connection:
+                templates = await TemplateRepository(connection).get_many(
+                    user.id, {request.template_id}
+                )
+        return await self._accept_one(user, request, templates, self._write)
+
+    async def _write(self, sender: Sender, email: NewEmail, quota: HourlyQuota) -> SendCounts:
+        who = replace(sender, at=_ANY_TIME)  # who sends, whenever
+        coalescer = self._senders.get(who)
+        if coalescer is None:
+            coalescer = self._senders[who] = Coalescer(self._write_together, _divisible)
+        try:
+            return await coalescer.submit((sender, email, quota))
+        finally:
+            if coalescer.idle and self._senders.get(who) is coalescer:
+                del self._senders[who]
+
+    async def _write_together(self, pending: Sequence[_Pending]) -> list[SendCounts]:
+        """One statement for them all, as the last of them: its time and quota window (a send
+        that came a moment earlier is written with this moment, a moment later)."""
+        sender, _, quota = pending[-1]
+        emails = [email for _, email, _ in pending]
+        async with self.database.connection() as connection:
+            counts = await EmailRepository(connection).send(sender, emails, quota)
+        # The quota takes the first ones in order, as it does a batch's.
+        return [
+            replace(counts, accepted=int(position < counts.accepted))
+            for position in range(len(emails))
+        ]
+
+
+_ANY_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+def _divisible(exc: Exception) -> bool:
+    """A failed statement may be one email's fault (each is then written alone), unless the
+    database failed."""
+    return not is_infrastructure_failure(exc)
 
 
 def _content(request: SendRequest, templates: Templates) -> Rendered:
