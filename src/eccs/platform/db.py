@@ -44,18 +44,20 @@ class Database:
     def __init__(
         self, settings: DatabaseSettings, *, application_name: str, by_key: bool = False
     ) -> None:
-        """`by_key`: every statement run on this pool reaches its rows by their keys (a batch's
-        ids), so the planner is never to read a table whole for it."""
+        """`by_key`: statements on this pool find their rows through an index wherever one
+        exists: the planner reads a table whole only when nothing else can answer."""
         self.url = settings.libpq_url()
         self.pool_size = settings.database_pool_size
         self.application_name = application_name
         self.server_settings = {"application_name": application_name, "timezone": "UTC"}
         if by_key:
             # A prepared statement gets one generic plan after its fifth run, kept until the
-            # table's statistics change. Made while a table is small, that plan reads the whole
-            # table to find a batch's rows, and goes on doing so as the table grows: claiming
-            # and recording deliveries cost 0.9 ms of database time per email that way at
-            # 20,000 emails (bench/README.md). Planning each run instead costs more than that.
+            # table's statistics change; so does each foreign-key check PostgreSQL prepares for
+            # itself. Made while a table is small, that plan reads the whole table to find a
+            # row, and goes on doing so as the table grows: claiming and recording deliveries
+            # cost 0.9 ms of database time per email that way at 20,000 emails, and checking
+            # each recipient's email up to 0.9 ms (bench/README.md). Planning each run instead
+            # costs more than that.
             self.server_settings["enable_seqscan"] = "off"
         self._pool: asyncpg.Pool | None = None
         self._turns = asyncio.Semaphore(self.pool_size)  # made again by each open()

@@ -94,7 +94,9 @@ class EmailConfig:
 
 def build(config: EmailConfig) -> Service:
     configure_tracing("email", config.telemetry)
-    database = Database(config.database, application_name="eccs-email")
+    # by_key: the send statement's lookups and the foreign-key checks of what it writes must
+    # not keep the plans they got while the tables were small.
+    database = Database(config.database, application_name="eccs-email", by_key=True)
     # Read here (each email's timeline), and written for the steps owners and operators take.
     audit = open_audit_store(config.audit, database, app_name="eccs-email")
     # The relay publishes what the API commits to the outbox; it needs no broker to start.
