@@ -743,8 +743,10 @@ def test_the_list_answers_exactly_what_its_documented_model_writes(
     accepted_id(alice.send(to=["a@example.test"], cc=["c@example.test"], subject="Cc'd"))
     accepted_id(alice.send(scheduled_at=in_an_hour().isoformat(), subject="Later"))
     sent = accepted_id(alice.send(subject="Done"))
+    # A time on the second is written without its (zero) microseconds.
     database.query(
-        "UPDATE emails SET status = 'sent', sent_at = now() WHERE id = $1", uuid.UUID(sent)
+        "UPDATE emails SET status = 'sent', sent_at = date_trunc('second', now()) WHERE id = $1",
+        uuid.UUID(sent),
     )
 
     response = alice.mail.get("/api/emails")

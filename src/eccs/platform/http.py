@@ -82,21 +82,6 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def json_answer(content: Any, status_code: int = 200) -> Response:
-    """Plain data (dicts, lists, strings, numbers, UUIDs, aware datetimes) as a JSON answer,
-    written by orjson exactly as pydantic writes the same values (UTC as `Z`), for a route whose
-    data needs no model to check it."""
-    body = orjson.dumps(content, default=_uuid_text, option=orjson.OPT_UTC_Z)
-    return Response(body, status_code=status_code, media_type="application/json")
-
-
-def _uuid_text(value: object) -> str:
-    # asyncpg's UUIDs are a subclass of uuid.UUID, which orjson writes only as the class itself.
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 def field_path(location: Iterable[int | str]) -> str:
     """Turn a validation location like ("body", "to", 0) into the client's name, "to[0]"."""
     parts = list(location)

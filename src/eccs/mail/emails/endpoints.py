@@ -33,7 +33,7 @@ from eccs.platform.addresses import SearchText
 from eccs.platform.db import Connection, Database, transaction
 from eccs.platform.dependencies import CurrentAdmin, Db, Reader, Sender
 from eccs.platform.errors import ErrorDetail, FieldError
-from eccs.platform.http import api_router, errors, json_answer, validation_problem
+from eccs.platform.http import api_router, errors, validation_problem
 from eccs.platform.security import Principal
 
 router = api_router("/api/emails", "emails", scoped=True)
@@ -207,13 +207,12 @@ class ListQuery:
     batch_id: Annotated[uuid.UUID | None, Query(description="Only this batch's emails")] = None
 
     async def page_of(self, db: Connection, user_id: uuid.UUID) -> Response:
-        # Written as it comes from the database, without a hundred models made and checked for
-        # each page (most of the cost of a list); a test holds the answer to `EmailPage`.
+        # Written as it comes from the database; a test holds the answer to `EmailPage`.
         queries = EmailQueries(db)
         page = await queries.page(
             user_id, self.status or [], self.q or None, self.page, self.page_size, self.batch_id
         )
-        return json_answer(page)
+        return Response(page, media_type="application/json")
 
 
 Listing = Annotated[ListQuery, Depends()]

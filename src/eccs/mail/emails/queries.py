@@ -27,13 +27,13 @@ class EmailQueries:
         page: int,
         page_size: int,
         batch_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
-        """A page in `EmailPage`'s shape, made of the database's rows as they are: the query
-        selects exactly an `EmailSummary`'s fields, so there is nothing to check or convert."""
+    ) -> bytes:
+        """A page as `EmailPage`'s JSON, its items as PostgreSQL wrote them: building and
+        checking a hundred models for each page was most of a list's cost."""
         offset = (page - 1) * page_size
-        total, rows = await self.emails.page(user_id, statuses, q, offset, page_size, batch_id)
-        items = [dict(row) for row in rows]
-        return {"items": items, "total": total, "page": page, "page_size": page_size}
+        total, items = await self.emails.page(user_id, statuses, q, offset, page_size, batch_id)
+        rest = f',"total":{total},"page":{page},"page_size":{page_size}}}'
+        return b'{"items":' + items.encode() + rest.encode()
 
     async def stats(self, user: Principal) -> EmailStats:
         now = datetime.now(UTC)
