@@ -59,10 +59,9 @@ class Coalescer(Generic[Item, Result]):
             while self._waiting:
                 batch = self._waiting[: self._max_items]
                 del self._waiting[: self._max_items]
-                # A caller that stopped waiting (cancelled) has nobody to tell: its item is left.
-                batch = [(item, future) for item, future in batch if not future.done()]
-                if batch:
-                    await self._serve(batch)
+                # An item is run even when its caller stopped waiting: it may record what
+                # happened (an SMTP server's answer), which must not be lost with the caller.
+                await self._serve(batch)
         except BaseException:  # cancelled (shutting down): no caller is left waiting forever
             for _, future in [*batch, *self._waiting]:
                 future.cancel()
