@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import asyncpg
 import pytest
 
 from eccs.platform.batching import Coalescer
@@ -107,3 +108,29 @@ async def test_idle_once_every_call_is_answered() -> None:
     await asyncio.sleep(0)  # the batch's task ends after it answered
 
     assert coalescer.idle
+
+
+async def test_a_batch_rolled_back_by_a_deadlock_is_run_again_whole() -> None:
+    batches: list[list[int]] = []
+
+    async def deadlocked_once(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        if len(batches) == 1:
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+        return [item * 2 for item in items]
+
+    coalescer = Coalescer(deadlocked_once)
+    first = await running_batch(coalescer, 1)
+
+    results = await asyncio.gather(first, *(coalescer.submit(n) for n in (2, 3)))
+
+    assert results == [2, 4, 6]  # nobody saw the deadlock
+    assert batches == [[1], [1], [2, 3]]
+
+
+async def test_a_conflict_that_keeps_coming_back_reaches_the_callers() -> None:
+    async def always_deadlocked(items: Sequence[int]) -> list[int]:
+        raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    with pytest.raises(asyncpg.DeadlockDetectedError):
+        await Coalescer(always_deadlocked, divisible=lambda _: False).submit(1)

@@ -11,7 +11,8 @@ takes no longer than before.
 One item's problem must not become the others': a batch that fails is run again item by item,
 so only the callers whose own item fails get the error. A failure that is not any item's (the
 database is down) is not worth that: `divisible` tells which failures are, and the others reach
-every caller of the batch at once.
+every caller of the batch at once. A batch PostgreSQL rolled back to settle a conflict with
+another transaction (a deadlock) is nobody's fault either: it is run again as it was.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from eccs.platform.failures import is_conflict
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 BatchFunction = Callable[[Sequence[Item]], Awaitable[Sequence[Result]]]
+# How many times a batch rolled back by a conflict is run again before its error stands.
+CONFLICT_RETRIES = 3
 
 
 class Coalescer(Generic[Item, Result]):
@@ -70,7 +75,7 @@ class Coalescer(Generic[Item, Result]):
 
     async def _serve(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         try:
-            results = await self._run([item for item, _ in batch])
+            results = await self._run_settling_conflicts([item for item, _ in batch])
         except Exception as exc:
             if len(batch) == 1 or not self._divisible(exc):
                 for _, future in batch:
@@ -81,6 +86,15 @@ class Coalescer(Generic[Item, Result]):
             return
         for (_, future), result in zip(batch, results, strict=True):
             _settle(future, result=result)
+
+    async def _run_settling_conflicts(self, items: list[Item]) -> Sequence[Result]:
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                return await self._run(items)
+            except Exception as exc:
+                if not is_conflict(exc):
+                    raise
+        return await self._run(items)
 
 
 def _settle(

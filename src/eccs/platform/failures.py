@@ -19,6 +19,8 @@ _INFRASTRUCTURE = (
     asyncpg.OperatorInterventionError,  # the server shutting down, or not accepting yet
     asyncpg.InsufficientResourcesError,  # disk full, out of memory, too many connections
     asyncpg.InterfaceError,  # the connection was closed under us
+    # A deadlock or serialization failure that running again did not settle (`is_conflict`).
+    asyncpg.TransactionRollbackError,
 )
 
 
@@ -33,3 +35,10 @@ def is_infrastructure_failure(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether PostgreSQL rolled a transaction back to settle a conflict with another one (a
+    deadlock, a serialization failure): nothing of it was kept, and running it again will
+    most likely succeed."""
+    return isinstance(exc, asyncpg.TransactionRollbackError)
