@@ -201,7 +201,7 @@ class EndToEnd:
         found = f"{len(emails):,} emails in the database"
         return [
             Check(self.workers, "every 202 is an email", abs(self.accepted - len(emails)), found),
-            Check(self.workers, "every email sent", len(not_sent), _statuses(not_sent)),
+            Check(self.workers, "every email sent", len(not_sent), _unsent(not_sent, timelines)),
             Check(self.workers, "every timeline complete", len(incomplete), _some(incomplete)),
             Check(self.workers, "none lost (each at smtp-sink)", len(missing), _some(missing)),
             Check(self.workers, "none doubled at smtp-sink", doubled),
@@ -320,8 +320,11 @@ def _some(ids: Sequence[str]) -> str:
     return ", ".join(sorted(ids)[:3])
 
 
-def _statuses(emails: Sequence[Email]) -> str:
-    return ", ".join(f"{n} {status}" for status, n in Counter(e.status for e in emails).items())
+def _unsent(emails: Sequence[Email], timelines: dict[str, Timeline]) -> str:
+    """How many are in each state, and why the first few are not sent (their last error)."""
+    states = ", ".join(f"{n} {status}" for status, n in Counter(e.status for e in emails).items())
+    why = [f"{e.id}: {timelines[e.id].last_error}" for e in emails[:3]]
+    return "; ".join([states, *why]) if emails else ""
 
 
 @dataclass(frozen=True)
@@ -329,6 +332,7 @@ class Timeline:
     complete: bool  # a 250 from every recipient, then `sent`
     started_at: datetime | None  # the worker's first start on it
     accepted_at: datetime | None  # the last recipient's 250
+    last_error: str | None = None  # why it is not sent, when it is not
 
 
 async def _timelines(base_url: str, token: str, ids: Iterable[str]) -> dict[str, Timeline]:
@@ -365,4 +369,5 @@ def _timeline(email: dict[str, Any]) -> Timeline:
         complete=bool(everyone) and everyone <= accepted.keys() and sent,
         started_at=min(starts, default=None),
         accepted_at=max(accepted.values(), default=None),
+        last_error=email.get("last_error"),
     )
