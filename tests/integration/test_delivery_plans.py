@@ -14,7 +14,6 @@ import asyncio
 import pytest
 
 from eccs.delivery.repository import _CLAIM, _RECORD
-from eccs.mail.emails.repository import _SUMMARY
 from eccs.platform import migrations
 from eccs.platform.db import Database as Pool
 from eccs.platform.settings import DatabaseSettings
@@ -101,28 +100,3 @@ def test_the_check_of_each_recipients_email_finds_it_by_key_on_email_services_po
     plan = _generic_plan(new_deployment, True, RECIPIENTS_EMAIL_CHECK)
 
     assert "Index Scan using pk_emails on emails x" in plan, plan
-
-
-def test_the_list_reads_a_users_newest_emails_in_order_on_a_new_deployment(
-    new_deployment: str,
-) -> None:
-    # The statistics were taken over the accounts' own emails, one per user; then a burst of
-    # sends, not yet counted. Taken for a user with one email, a plan that reads all of the
-    # user's emails and sorts them looks as cheap as reading the newest hundred in order: it
-    # read 30,000 rows a page (257 pages/s instead of 1,300) until the statistics were taken
-    # again. Migration 0009 has the planner assume many emails per user.
-    Database(new_deployment).query(
-        "INSERT INTO emails (id, user_id, sender_name, sender_email, subject, status,"
-        " created_at, updated_at) SELECT gen_random_uuid(), '00000000-0000-0000-0000-000000000001',"
-        " 'Shop', 'shop@example.test', 'Hi', 'queued', now(), now()"
-        " FROM generate_series(1, 30000)"
-    )
-    # The list's page statement, as EmailRepository.page writes it for a plain list.
-    sql = (
-        f"SELECT summary FROM ({_SUMMARY} WHERE e.user_id = $1"  # noqa: S608 - no input in it
-        " ORDER BY e.created_at DESC, e.id DESC OFFSET $2 LIMIT $3) page"
-    )
-    plan = _generic_plan(new_deployment, True, sql)
-
-    assert "Index Scan using ix_emails_user_created on emails e" in plan, plan
-    assert "Sort" not in plan, plan
